@@ -1,0 +1,10 @@
+module github.com/probekit/probekit
+
+go 1.26.0
+
+require (
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+)
