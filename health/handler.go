@@ -1,0 +1,170 @@
+package health
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+)
+
+// Mux is anything that mounts handlers by pattern: *http.ServeMux, and the
+// Handle method of most routers.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// maxExcludes bounds the work a hostile query string can ask for.
+const maxExcludes = 64
+
+var (
+	headerNoStore = []string{"no-store"}[:1:1]
+	headerNoSniff = []string{"nosniff"}[:1:1]
+	headerAllow   = []string{"GET, HEAD"}[:1:1]
+)
+
+// Mount mounts the handlers at the paths Kubernetes manifests point at,
+// using Go 1.22 ServeMux patterns:
+//
+//	/{$}               liveness  (only "/" itself, not every path)
+//	/ready             readiness
+//	/livez, /readyz, /startupz                       the three groups
+//	/livez/{check}, /readyz/{check}, /startupz/{check} one entry each
+//
+// A mux that panics on a conflicting pattern (as http.ServeMux does) makes
+// Mount return an error instead; the patterns mounted before the conflict
+// stay mounted. For other routers, mount Handler yourself.
+func (r *Registry) Mount(mux Mux) (err error) {
+	if mux == nil {
+		return fmt.Errorf("health: mount: nil mux")
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("health: mount: %v", v)
+		}
+	}()
+	live, ready, start := r.Handler(Liveness), r.Handler(Readiness), r.Handler(Startup)
+	for _, m := range []struct {
+		pattern string
+		h       http.Handler
+	}{
+		{"/{$}", live}, {"/ready", ready},
+		{"/livez", live}, {"/readyz", ready}, {"/startupz", start},
+		{"/livez/{check}", live}, {"/readyz/{check}", ready}, {"/startupz/{check}", start},
+	} {
+		mux.Handle(m.pattern, m.h)
+	}
+	return nil
+}
+
+// Handler returns the handler of group g. It answers GET and HEAD (405
+// with Allow otherwise) with 200 when the group passes or warns and 503 when
+// it fails, never a redirect, with Cache-Control: no-store and a body under
+// 10 KiB (what the kubelet reads).
+//
+// The body is JSON (application/health+json, after the IETF health-check
+// draft) unless the request has ?verbose or accepts text/plain without JSON,
+// which get the Kubernetes text form ("[+]name ok" lines). ?exclude=name
+// (repeatable) leaves entries out; names that match nothing are noted in the
+// body, not treated as errors. A query string that does not parse gets 400.
+// Failure reasons are withheld unless ShowDetails allows them.
+//
+// When the route sets the path value "check" (a pattern such as
+// /readyz/{check}), the handler reports that entry alone, and answers 404
+// if the group has no entry of that name.
+//
+// An invalid g gives a handler that answers 500.
+func (r *Registry) Handler(g Group) http.Handler {
+	return &groupHandler{r: r, g: g}
+}
+
+type groupHandler struct {
+	r *Registry
+	g Group
+}
+
+func (h *groupHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.Header()["Allow"] = headerAllow
+		writePlain(w, http.StatusMethodNotAllowed, "health: method not allowed: use GET or HEAD\n")
+		return
+	}
+	if !h.g.valid() {
+		writePlain(w, http.StatusInternalServerError, "health: handler for an invalid group\n")
+		return
+	}
+	r := h.r
+	details := r.details != nil && r.details(req)
+	name := req.PathValue("check")
+	view := &r.views[h.g]
+	if name == "" && req.URL.RawQuery == "" {
+		// The fast path: a default probe served from cached results.
+		v := pickVariant(req, false, details)
+		if s := view.cache[v].Load(); s != nil && s.version == view.version.Load() {
+			s.write(w, req)
+			return
+		}
+	}
+
+	sel, verbose, err := parseQuery(req.URL.RawQuery)
+	if err != nil {
+		writePlain(w, http.StatusBadRequest, "health: "+err.Error()+"\n")
+		return
+	}
+	if name != "" {
+		if !r.hasEntry(h.g, name) {
+			writePlain(w, http.StatusNotFound, fmt.Sprintf("health: %s has no check %q\n", h.g, name))
+			return
+		}
+		sel.only = name
+	}
+	version := view.version.Load()
+	rep, cacheable := r.evaluate(req.Context(), h.g, sel)
+	v := pickVariant(req, verbose, details)
+	s := render(rep, v)
+	if cacheable && sel.only == "" && len(sel.exclude) == 0 {
+		s.version = version
+		view.cache[v].Store(s)
+	}
+	s.write(w, req)
+}
+
+// hasEntry reports whether group g's report has an entry called name.
+func (r *Registry) hasEntry(g Group, name string) bool {
+	switch {
+	case g == Liveness && name == EntryAlive,
+		g == Readiness && (name == EntryReady || name == EntryLiveness || name == EntryStartup):
+		return true
+	}
+	return slices.ContainsFunc(r.checkLists()[g], func(c *check) bool { return c.name == name })
+}
+
+func parseQuery(raw string) (sel selection, verbose bool, err error) {
+	if raw == "" {
+		return sel, false, nil
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return sel, false, fmt.Errorf("invalid query string: %v", err)
+	}
+	_, verbose = q["verbose"]
+	for _, name := range q["exclude"] {
+		if name != "" && !slices.Contains(sel.exclude, name) {
+			sel.exclude = append(sel.exclude, name)
+		}
+	}
+	if len(sel.exclude) > maxExcludes {
+		return sel, false, fmt.Errorf("too many exclude parameters (%d, at most %d)", len(sel.exclude), maxExcludes)
+	}
+	return sel, verbose, nil
+}
+
+func writePlain(w http.ResponseWriter, code int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h["Cache-Control"] = headerNoStore
+	h["X-Content-Type-Options"] = headerNoSniff
+	h.Set("Content-Length", strconv.Itoa(len(msg)))
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg))
+}

@@ -1,0 +1,210 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// Defaults of the per-check options.
+const (
+	// DefaultTimeout is half the kubelet's default 1 s probe timeout, so
+	// that a check's verdict (even "timed out") reaches the kubelet with
+	// room to spare for scheduling delays under CPU throttling, which is
+	// exactly when probes start timing out.
+	DefaultTimeout = 500 * time.Millisecond
+	// DefaultJitter is the fraction of the interval by which each wait of a
+	// background check is randomly lengthened or shortened, so that pods
+	// started together drift apart instead of checking a shared dependency
+	// in lock-step.
+	DefaultJitter = 0.1
+	// minInterval keeps a typo (Every(time.Nanosecond)) from spinning a core.
+	minInterval = time.Millisecond
+)
+
+// An Option configures a Registry; pass options to New.
+type Option func(*Registry)
+
+// WithLogger sends status changes, failure reasons and panic stacks to l.
+// The default (and a nil l) logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(r *Registry) {
+		if l != nil {
+			r.logger = l
+		}
+	}
+}
+
+// OnStatusChange calls hook for every Event: a status change of a check or
+// a group, or a state change of a dependency's circuit breaker. Hooks run
+// one at a time, in order, on a goroutine of the registry's (never on a
+// probe request and never under a lock), so a slow hook delays later hooks
+// but no probe. A panic in a hook is recovered and logged. The option may be
+// given several times; every hook is called.
+func OnStatusChange(hook func(Event)) Option {
+	return func(r *Registry) {
+		if hook != nil {
+			r.events.hooks = append(r.events.hooks, hook)
+		}
+	}
+}
+
+// StartNotReady makes the registry start with the readiness switch off, as
+// if MarkNotReady(reason) had been called: readiness fails until SetReady(true).
+func StartNotReady(reason string) Option {
+	return func(r *Registry) { r.ready.set(false, reason) }
+}
+
+// ShowDetails decides per request whether failure reasons appear in HTTP
+// responses. By default (and with a nil show) they never do: error strings
+// leak hostnames, DSNs and credentials, and health endpoints are often
+// reachable by anyone who can reach the pod. Reasons always go to the logger
+// and the hooks. show must be safe for concurrent use.
+func ShowDetails(show func(*http.Request) bool) Option {
+	return func(r *Registry) { r.details = show }
+}
+
+// WithContext ties the registry's background work to ctx: when ctx is done,
+// background checks stop as if Close had been called (Close is still the
+// way to wait for them).
+func WithContext(ctx context.Context) Option {
+	return func(r *Registry) {
+		if ctx != nil {
+			r.parent = ctx
+		}
+	}
+}
+
+// A CheckOption configures one check; pass options to Register. An option
+// given an out-of-range value makes Register fail with ErrInvalidOption.
+type CheckOption func(*checkConfig) error
+
+type checkConfig struct {
+	timeout      time.Duration
+	interval     time.Duration // 0: run on request
+	initialDelay time.Duration
+	jitter       float64
+	nonCritical  bool
+	dependency   bool
+	breaker      *gobreaker.Settings
+
+	setDelay, setJitter bool
+}
+
+func defaultCheckConfig() checkConfig {
+	return checkConfig{timeout: DefaultTimeout, jitter: DefaultJitter}
+}
+
+func (c *checkConfig) validate() error {
+	if c.interval == 0 && (c.setDelay || c.setJitter) {
+		return fmt.Errorf("%w: InitialDelay and Jitter apply to background checks only; add Every", ErrInvalidOption)
+	}
+	if c.breaker != nil && !c.dependency {
+		return fmt.Errorf("%w: WithBreaker applies to dependency checks only; add Dependency", ErrInvalidOption)
+	}
+	return nil
+}
+
+// Timeout bounds each run of the check. When it fires, the check's context
+// is cancelled and the check is reported failed with ErrTimeout at once,
+// whether or not the check returns. d must be positive; the default is
+// DefaultTimeout.
+func Timeout(d time.Duration) CheckOption {
+	return func(c *checkConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: Timeout must be positive, got %v", ErrInvalidOption, d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// Every runs the check in the background, once right away (or after
+// InitialDelay) and then every interval (± Jitter), and serves probes from
+// its latest result, so that probes cost nothing and a flood of probe
+// requests never reaches what the check checks. interval must be at least
+// 1 ms. Without Every, the check runs when a probe asks for it; concurrent
+// probes share one run.
+//
+// Until its first run completes, a background check counts as passing in
+// the liveness group (as the kubelet assumes of liveness) and as failing
+// elsewhere (ErrPending).
+func Every(interval time.Duration) CheckOption {
+	return func(c *checkConfig) error {
+		if interval < minInterval {
+			return fmt.Errorf("%w: Every needs an interval of at least %v, got %v", ErrInvalidOption, minInterval, interval)
+		}
+		c.interval = interval
+		return nil
+	}
+}
+
+// InitialDelay postpones the first run of a background check by d, which
+// must not be negative. The default is 0: the first run starts at once.
+func InitialDelay(d time.Duration) CheckOption {
+	return func(c *checkConfig) error {
+		if d < 0 {
+			return fmt.Errorf("%w: InitialDelay must not be negative, got %v", ErrInvalidOption, d)
+		}
+		c.initialDelay, c.setDelay = d, true
+		return nil
+	}
+}
+
+// Jitter sets the fraction f of the interval by which each wait of a
+// background check is randomly lengthened or shortened: with Every(10s) and
+// Jitter(0.1), waits are uniform in [9s, 11s]. f must be in [0, 0.5]; the
+// default is DefaultJitter.
+func Jitter(f float64) CheckOption {
+	return func(c *checkConfig) error {
+		if !(f >= 0 && f <= 0.5) { // also rejects NaN
+			return fmt.Errorf("%w: Jitter must be in [0, 0.5], got %v", ErrInvalidOption, f)
+		}
+		c.jitter, c.setJitter = f, true
+		return nil
+	}
+}
+
+// NonCritical makes a failure of the check report warn instead of fail: the
+// group still answers 200. Use it for what the application can live without
+// (a cache behind a fallback, a certificate that expires next month).
+func NonCritical() CheckOption {
+	return func(c *checkConfig) error {
+		c.nonCritical = true
+		return nil
+	}
+}
+
+// Dependency marks the check as checking something outside the process
+// (a database, a cache, another service). A dependency check may only join
+// Readiness, since restarting a pod never fixes its database, and it runs
+// behind a circuit breaker (see Breaker and DefaultBreakerSettings): after
+// repeated failures the check stops calling the dependency and answers at
+// once from the open breaker until a trial call is due.
+func Dependency() CheckOption {
+	return func(c *checkConfig) error {
+		c.dependency = true
+		return nil
+	}
+}
+
+// WithBreaker replaces the default settings of a dependency's circuit
+// breaker. Zero fields take the defaults of DefaultBreakerSettings, not
+// gobreaker's. Name is ignored (the check's name is used). IsExcluded is
+// combined with the built-in exclusion of context.Canceled. OnStateChange,
+// if set, runs under the breaker's lock (sony/gobreaker#37): it must not
+// call back into the breaker; prefer OnStatusChange, which also sees breaker
+// changes and runs outside any lock.
+func WithBreaker(st gobreaker.Settings) CheckOption {
+	return func(c *checkConfig) error {
+		if st.Timeout < 0 || st.Interval < 0 || st.BucketPeriod < 0 {
+			return fmt.Errorf("%w: WithBreaker durations must not be negative", ErrInvalidOption)
+		}
+		c.breaker = &st
+		return nil
+	}
+}
