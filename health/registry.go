@@ -74,6 +74,7 @@ func New(opts ...Option) *Registry {
 	}
 	r.logs = r.logger.Handler() != slog.DiscardHandler
 	r.ctx, r.cancel = context.WithCancel(r.parent)
+	r.reconcile() // announce the first statuses
 	return r
 }
 

@@ -1,0 +1,46 @@
+package checks
+
+import (
+	"context"
+	"runtime"
+
+	"github.com/probekit/probekit/health"
+)
+
+// Disk returns a check that fails when the file system holding path has
+// fewer than minFree bytes available to unprivileged users (the space a
+// non-root process can still write, which excludes the blocks reserved for
+// root). The check observes the available bytes, in "bytes".
+//
+// Disk works on Linux and macOS; elsewhere, and when path is empty or
+// minFree is 0, every run fails with an error starting "checks: Disk:".
+//
+// Disk suits readiness: a pod that cannot write should take no traffic. Put
+// it in liveness only when a restart frees the space (scratch files in the
+// container's own file system, not a volume). The underlying statfs call
+// cannot be cancelled: on a hung network file system the check overruns its
+// timeout, which the registry still reports as a failure.
+func Disk(path string, minFree uint64) health.CheckFunc {
+	switch {
+	case !diskSupported:
+		return invalid("Disk", "free space is only available on Linux and macOS, not %s", runtime.GOOS)
+	case path == "":
+		return invalid("Disk", "empty path")
+	case minFree == 0:
+		return invalid("Disk", "minimum free space must be positive")
+	}
+	return func(ctx context.Context) error {
+		if err := ctx.Err(); err != nil {
+			return failf("Disk", "%s: %w", path, err)
+		}
+		free, err := freeBytes(path)
+		if err != nil {
+			return failf("Disk", "statfs %s: %w", path, err)
+		}
+		health.Observe(ctx, free, "bytes")
+		if free < minFree {
+			return failf("Disk", "%s has %s free, below the minimum of %s", path, formatBytes(free), formatBytes(minFree))
+		}
+		return nil
+	}
+}

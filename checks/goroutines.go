@@ -1,0 +1,31 @@
+package checks
+
+import (
+	"context"
+	"runtime"
+
+	"github.com/probekit/probekit/health"
+)
+
+// Goroutines returns a check that fails when the process runs more than max
+// goroutines: a count that only grows is the usual symptom of a goroutine
+// leak, which ends in an out-of-memory kill unless something restarts the
+// process first. The check observes the count, in "goroutines".
+//
+// Goroutines looks at process-local state only, so it suits liveness (a
+// restart does cure a leak) as well as readiness. Choose max well above the
+// peak of normal load: the count includes goroutines serving requests. A max
+// below 1 makes every run fail with an error starting "checks: Goroutines:".
+func Goroutines(max int) health.CheckFunc {
+	if max < 1 {
+		return invalid("Goroutines", "limit must be positive, got %d", max)
+	}
+	return func(ctx context.Context) error {
+		n := runtime.NumGoroutine()
+		health.Observe(ctx, n, "goroutines")
+		if n > max {
+			return failf("Goroutines", "%d goroutines, above the limit of %d", n, max)
+		}
+		return nil
+	}
+}

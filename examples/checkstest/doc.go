@@ -1,0 +1,7 @@
+// Package checkstest holds the tests of package checks that need a real
+// database driver, which the probekit module itself must not require. It
+// has no API.
+//
+// The tests expect PostgreSQL at the DSN in PROBEKIT_POSTGRES_DSN, by
+// default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+package checkstest

@@ -1,0 +1,201 @@
+package checkstest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"go.uber.org/goleak"
+
+	"github.com/probekit/probekit/checks"
+	"github.com/probekit/probekit/health"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func dsn() string {
+	if s := os.Getenv("PROBEKIT_POSTGRES_DSN"); s != "" {
+		return s
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// open returns a pool on dsn, closed at the end of the test.
+func open(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// postgres returns a pool on the test server, failing the test when the
+// server is unreachable.
+func postgres(t *testing.T) *sql.DB {
+	t.Helper()
+	db := open(t, dsn())
+	if err := db.PingContext(testCtx(t)); err != nil {
+		t.Fatalf("PostgreSQL is needed at PROBEKIT_POSTGRES_DSN or the default DSN: %v", err)
+	}
+	return db
+}
+
+// result runs check once through a registry and returns its result.
+func result(t *testing.T, check health.CheckFunc) health.CheckResult {
+	t.Helper()
+	reg := health.New()
+	defer reg.Close()
+	if err := reg.Register(health.Readiness, "postgres", check, health.Dependency(), health.Timeout(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reg.Check(testCtx(t), health.Readiness)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Checks {
+		if r.Name == "postgres" {
+			return r
+		}
+	}
+	t.Fatalf("no result in %+v", rep)
+	return health.CheckResult{}
+}
+
+func TestSQLPing(t *testing.T) {
+	db := postgres(t)
+	if err := checks.SQL(db)(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	r := result(t, checks.SQL(db))
+	if r.Status != health.StatusPass || r.Observation == nil || r.Observation.Unit != "ms" {
+		t.Fatalf("got %+v (observation %+v), want a pass with a latency", r, r.Observation)
+	}
+}
+
+func TestSQLQuery(t *testing.T) {
+	db := postgres(t)
+	if err := checks.SQL(db, checks.SQLQuery("SELECT 1"))(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	err := checks.SQL(db, checks.SQLQuery("SELECT * FROM probekit_no_such_table"))(testCtx(t))
+	if err == nil || !strings.HasPrefix(err.Error(), "checks: SQL: query: ") || !strings.Contains(err.Error(), "probekit_no_such_table") {
+		t.Fatalf("got %v, want the server's error", err)
+	}
+}
+
+func TestSQLHonoursTimeout(t *testing.T) {
+	db := postgres(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	err := checks.SQL(db, checks.SQLQuery("SELECT pg_sleep(10)"))(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// closedPort returns a loopback port where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	return port
+}
+
+func TestSQLErrorsNeverShowThePassword(t *testing.T) {
+	const password = "s3cretpw"
+	port := closedPort(t)
+	for name, dsn := range map[string]string{
+		"URL, nothing listening":             "postgres://postgres:" + password + "@127.0.0.1:" + port + "/postgres?sslmode=disable&connect_timeout=5",
+		"keywords, nothing listening":        "host=127.0.0.1 port=" + port + " user=postgres password=" + password + " dbname=postgres sslmode=disable",
+		"URL, real server, no such database": "postgres://postgres:" + password + "@127.0.0.1:5432/probekit_no_such_db?sslmode=disable",
+	} {
+		db := open(t, dsn)
+		for _, check := range []health.CheckFunc{checks.SQL(db), checks.SQL(db, checks.SQLQuery("SELECT 1"))} {
+			err := check(testCtx(t))
+			if err == nil {
+				t.Fatalf("%s: check passed", name)
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Fatalf("%s: error leaks the password: %v", name, err)
+			}
+			t.Logf("%s: %v", name, err)
+		}
+		r := result(t, checks.SQL(db))
+		if r.Status != health.StatusFail || strings.Contains(r.Err.Error(), password) {
+			t.Fatalf("%s: registry result %+v", name, r)
+		}
+	}
+}
+
+func TestSQLWarnsWhenThePoolIsExhausted(t *testing.T) {
+	db := postgres(t)
+	db.SetMaxOpenConns(1)
+	check := checks.SQL(db)
+	if err := check(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	held, err := db.Conn(testCtx(t)) // the pool's only connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+
+	// A full pool that makes nobody wait is busy, not exhausted; the check
+	// must not queue for a connection either.
+	if err := check(testCtx(t)); err != nil {
+		t.Fatalf("full pool without waiters: %v", err)
+	}
+
+	// A caller waits for a connection and gives up.
+	waitInVain := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		if err := db.PingContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the waiting caller got %v", err)
+		}
+	}
+	waitInVain()
+
+	err = check(testCtx(t))
+	if !health.IsWarning(err) || !strings.Contains(err.Error(), "connection pool exhausted: 1 of 1 connections in use, 1 waits") {
+		t.Fatalf("got %v, want a warning that the pool is exhausted", err)
+	}
+	// Nobody waited since.
+	if err := check(testCtx(t)); err != nil {
+		t.Fatalf("no new waits: %v", err)
+	}
+
+	// Through a registry, the warning is a warn status (HTTP 200).
+	waitInVain()
+	if r := result(t, check); r.Status != health.StatusWarn {
+		t.Fatalf("registry result %+v, want warn", r)
+	}
+
+	held.Close()
+	if err := check(testCtx(t)); err != nil {
+		t.Fatalf("after the connection was released: %v", err)
+	}
+}
