@@ -35,7 +35,10 @@ type check struct {
 	has     bool // last holds a real result
 	latched bool // startup checks: passed once, never run again
 
-	reported Status // last status announced to hooks; guarded by Registry.stateMu
+	// Guarded by Registry.stateMu: the last status announced to hooks, and
+	// whether a real (not pending) result has been announced.
+	reported     Status
+	reportedReal bool
 }
 
 func (c *check) background() bool { return c.cfg.interval > 0 }

@@ -18,8 +18,10 @@ type Event struct {
 	// whole changed.
 	Check string
 	// From and To are the statuses before and after; From is StatusUnknown
-	// the first time an entry or group is seen. Both are StatusUnknown for
-	// breaker events.
+	// the first time an entry or group is seen. They are equal when a
+	// check's first real result confirms the failing status it was assumed
+	// to have while pending (ErrPending): the event carries its reason.
+	// Both are StatusUnknown for breaker events.
 	From, To Status
 	// Err is the reason for To when it is not pass. Unlike HTTP output it
 	// is never withheld: hooks and logs are inside the trust boundary.

@@ -8,12 +8,6 @@ import (
 	"strconv"
 )
 
-// Mux is anything that mounts handlers by pattern: *http.ServeMux, and the
-// Handle method of most routers.
-type Mux interface {
-	Handle(pattern string, handler http.Handler)
-}
-
 // maxExcludes bounds the work a hostile query string can ask for.
 const maxExcludes = 64
 
@@ -23,18 +17,21 @@ var (
 	headerAllow   = []string{"GET, HEAD"}[:1:1]
 )
 
-// Mount mounts the handlers at the paths Kubernetes manifests point at,
-// using Go 1.22 ServeMux patterns:
+// Mount mounts the handlers on mux at the paths Kubernetes manifests point
+// at, using Go 1.22 ServeMux patterns:
 //
 //	/{$}               liveness  (only "/" itself, not every path)
 //	/ready             readiness
-//	/livez, /readyz, /startupz                       the three groups
+//	/livez, /readyz, /startupz                         the three groups
 //	/livez/{check}, /readyz/{check}, /startupz/{check} one entry each
 //
-// A mux that panics on a conflicting pattern (as http.ServeMux does) makes
-// Mount return an error instead; the patterns mounted before the conflict
-// stay mounted. For other routers, mount Handler yourself.
-func (r *Registry) Mount(mux Mux) (err error) {
+// It takes an *http.ServeMux rather than any router because other routers
+// read these patterns differently (chi takes "{$}" for a path parameter, and
+// would answer liveness on every path but "/"); on those, mount Handler at
+// the routes you choose. A pattern that conflicts with one already on mux
+// makes Mount return an error instead of the panic ServeMux raises; the
+// patterns mounted before the conflict stay mounted.
+func (r *Registry) Mount(mux *http.ServeMux) (err error) {
 	if mux == nil {
 		return fmt.Errorf("health: mount: nil mux")
 	}

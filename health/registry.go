@@ -47,6 +47,7 @@ type Registry struct {
 	startupDone atomic.Bool         // set under mu
 
 	ready, alive switchBox
+	draining     atomic.Bool // set by Drain: readiness stays off
 	views        [numGroups]view
 
 	notify atomic.Pointer[chan struct{}] // closed and cleared at each change
@@ -204,8 +205,14 @@ func (r *Registry) Breaker(name string) (*Breaker, error) {
 // SetReady turns the readiness switch on or off. While it is off, readiness
 // fails (the entry "ready" reports ErrNotReady) whatever the checks say: use
 // it to take the process out of rotation during warm-up, maintenance or
-// graceful shutdown, and in tests.
+// graceful shutdown, and in tests. Once Drain has been called, the switch
+// stays off: SetReady(true) is ignored (and logged), so that a late warm-up
+// cannot put a process that is shutting down back into rotation.
 func (r *Registry) SetReady(ready bool) {
+	if ready && r.draining.Load() {
+		r.logger.Warn("health: SetReady(true) ignored: the registry is draining")
+		return
+	}
 	r.ready.set(ready, "")
 	r.changed(Readiness)
 }
@@ -264,6 +271,9 @@ func (r *Registry) Close() error {
 			}
 			c.mu.Unlock()
 		}
+	}
+	if len(hung) == 0 {
+		return fmt.Errorf("health: close: status hooks still running after %v", grace)
 	}
 	return fmt.Errorf("health: close: checks still running after cancellation: %s", strings.Join(hung, ", "))
 }

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -39,7 +40,9 @@ type CheckResult struct {
 type BreakerStatus struct {
 	State gobreaker.State
 	// LastSuccess is when a call through the breaker (a check run or
-	// application traffic) last succeeded; zero if none has.
+	// application traffic) last succeeded; zero if none has. Cached HTTP
+	// responses refresh it at each check run and breaker state change, so
+	// there it may lag application traffic by up to one check interval.
 	LastSuccess time.Time
 }
 
@@ -384,21 +387,27 @@ func (r *Registry) reconcile() {
 	now := time.Now()
 	var evs []Event
 	var status [numGroups]Status
-	note := func(g Group, res CheckResult, reported *Status) {
+	note := func(g Group, res CheckResult, reported *Status, reportedReal *bool) {
 		status[g] = worse(status[g], res.Status)
-		if res.Status != *reported {
+		// The first real result is announced even when it confirms the
+		// status assumed while pending: its reason is news.
+		real := !errors.Is(res.Err, ErrPending)
+		firstReal := real && !*reportedReal && res.Status != StatusPass
+		if res.Status != *reported || firstReal {
 			evs = append(evs, Event{Time: now, Group: g, Check: res.Name, From: *reported, To: res.Status, Err: res.Err})
 			*reported = res.Status
 		}
+		*reportedReal = *reportedReal || real
 	}
 	for _, g := range Groups {
 		status[g] = StatusPass
 		for _, c := range lists[g] {
-			note(g, r.resultOf(c), &c.reported)
+			note(g, r.resultOf(c), &c.reported, &c.reportedReal)
 		}
 	}
-	note(Liveness, r.alive.result(EntryAlive, ErrBroken), &r.reportedAlive)
-	note(Readiness, r.ready.result(EntryReady, ErrNotReady), &r.reportedReady)
+	var switchReal bool
+	note(Liveness, r.alive.result(EntryAlive, ErrBroken), &r.reportedAlive, &switchReal)
+	note(Readiness, r.ready.result(EntryReady, ErrNotReady), &r.reportedReady, &switchReal)
 	if r.startupDone.Load() {
 		status[Startup] = StatusPass
 	}

@@ -8,8 +8,9 @@ import (
 // ReasonShuttingDown is the readiness reason Drain records.
 const ReasonShuttingDown = "shutting down"
 
-// Drain begins a graceful shutdown: it turns readiness off at once (reason
-// ReasonShuttingDown) while liveness keeps passing, then waits delay, or
+// Drain begins a graceful shutdown: it turns readiness off at once and for
+// good (reason ReasonShuttingDown; SetReady(true) no longer turns it on)
+// while liveness keeps passing, then waits delay, or
 // until ctx is done, so that load balancers and EndpointSlices stop sending
 // traffic before the server stops accepting it. Removal of a terminating pod
 // from its endpoints runs concurrently with SIGTERM and takes seconds to
@@ -22,6 +23,7 @@ const ReasonShuttingDown = "shutting down"
 //	srv.Shutdown(ctx)                     // finishes in-flight requests
 //	reg.Close()
 func (r *Registry) Drain(ctx context.Context, delay time.Duration) error {
+	r.draining.Store(true)
 	r.MarkNotReady(ReasonShuttingDown)
 	if delay <= 0 {
 		return nil

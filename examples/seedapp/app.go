@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/probekit/probekit/checks"
+	"github.com/probekit/probekit/health"
+)
+
+// maxGoroutines is far above what this app runs under any load it can
+// take; a count past it means goroutines leak, which a restart cures.
+const maxGoroutines = 10000
+
+// reasonNotReady is why readiness fails until /make_ready is called.
+const reasonNotReady = "waiting for /make_ready"
+
+// app is the seed app's health registry and routes.
+type app struct {
+	reg     *health.Registry
+	handler http.Handler
+}
+
+// newApp builds the registry and the routes:
+//
+//	/                 liveness: 200 while the process is healthy
+//	/ready            readiness: 503 until /make_ready, and while draining
+//	/make_ready       GET or POST: turn readiness on
+//	/make_not_ready   GET or POST: turn readiness off
+//
+// plus /livez, /readyz, /startupz and the per-check paths of health.Mount.
+func newApp(logger *slog.Logger) (*app, error) {
+	reg := health.New(
+		health.WithLogger(logger),
+		health.StartNotReady(reasonNotReady),
+	)
+	// Liveness looks at the process only: a restart cures a goroutine
+	// leak, and nothing outside the process can fail it.
+	if err := reg.Register(health.Liveness, "goroutines", checks.Goroutines(maxGoroutines)); err != nil {
+		return nil, errors.Join(err, reg.Close())
+	}
+	mux := http.NewServeMux()
+	if err := reg.Mount(mux); err != nil {
+		return nil, errors.Join(err, reg.Close())
+	}
+	a := &app{reg: reg, handler: mux}
+	mux.Handle("/make_ready", a.toggle(true))
+	mux.Handle("/make_not_ready", a.toggle(false))
+	return a, nil
+}
+
+// toggle turns readiness on or off. It answers POST, the method for a
+// change of state, and GET too, because the tutorial has readers open these
+// URLs in a browser.
+func (a *app) toggle(ready bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "method not allowed: use POST (or GET)", http.StatusMethodNotAllowed)
+			return
+		}
+		msg := "ready: /ready now answers 200"
+		if ready {
+			a.reg.SetReady(true)
+		} else {
+			a.reg.MarkNotReady("made not ready by /make_not_ready")
+			msg = "not ready: /ready now answers 503"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "message": msg})
+	})
+}
