@@ -65,17 +65,21 @@ func benchHandler(b *testing.B, h http.Handler) {
 	}
 }
 
-// BenchmarkBareHandler is the yardstick: a handler writing a constant body.
-func BenchmarkBareHandler(b *testing.B) {
+// BenchmarkFastPath compares a default GET on a readiness group of 10
+// background checks, served from cached results, with the yardstick: a bare
+// handler writing a constant body. Compare the two with
+//
+//	go test -run '^$' -bench FastPath -benchmem -count 10 ./health > bench.txt
+//	benchstat -col /handler bench.txt
+func BenchmarkFastPath(b *testing.B) {
 	body := []byte(`{"status":"pass"}`)
-	benchHandler(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	}))
-}
-
-// BenchmarkReadyCached is the fast path: a default GET on a group of 10
-// background checks, served from cached results.
-func BenchmarkReadyCached(b *testing.B) {
-	benchHandler(b, settledRegistry(b, 10).Handler(health.Readiness))
+	b.Run("handler=bare", func(b *testing.B) {
+		benchHandler(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+		}))
+	})
+	b.Run("handler=probekit", func(b *testing.B) {
+		benchHandler(b, settledRegistry(b, 10).Handler(health.Readiness))
+	})
 }

@@ -19,10 +19,13 @@ const (
 	// cut the dependency off but a real outage does within three checks.
 	DefaultBreakerFailures = 3
 	// DefaultBreakerOpen is how long an open breaker answers without
-	// calling the dependency before it allows one trial call. With checks
-	// every 10 s it cuts the calls a fleet makes on a dead dependency by
-	// three and answers probes at once; a recovered dependency brings
-	// readiness back within this time plus one check interval.
+	// calling the dependency before it allows one trial call (plus up to
+	// BreakerJitter of it). A background check sleeps until the trial is
+	// due, so with checks every 10 s a dead dependency gets one call per
+	// 30-36 s from each pod instead of one per 10 s, and probes are answered
+	// at once meanwhile. A recovered dependency brings readiness back at
+	// the next trial: within 36 s, or at once if application traffic through
+	// the breaker closes it first. docs/fleet.md has the arithmetic.
 	DefaultBreakerOpen = 30 * time.Second
 	// DefaultBreakerTrials is how many trial calls a half-open breaker
 	// admits; all must succeed to close it. One is enough to learn whether
@@ -155,6 +158,13 @@ func (b *Breaker) LastSuccess() time.Time {
 		return time.Unix(0, ns)
 	}
 	return time.Time{}
+}
+
+// trialAt returns when an open breaker lets its next trial call through.
+func (b *Breaker) trialAt() (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.retryAt, b.state == gobreaker.StateOpen
 }
 
 func (b *Breaker) status() BreakerStatus {

@@ -27,7 +27,8 @@ type check struct {
 	group   Group
 	fn      CheckFunc
 	cfg     checkConfig
-	breaker *Breaker // nil unless cfg.dependency
+	breaker *Breaker      // nil unless cfg.dependency
+	wake    chan struct{} // background dependency checks: run now
 
 	mu      sync.Mutex
 	running bool // a goroutine is inside fn
@@ -151,7 +152,11 @@ func (r *Registry) call(c *check, ctx context.Context) (err error) {
 }
 
 // loop runs a background check until the registry closes (or, for a startup
-// check, until it has passed).
+// check, until it has passed). While a dependency's breaker is open, the
+// loop sleeps until the breaker's jittered trial time instead of ticking:
+// runs in between would only read the open breaker, and a trial on the next
+// tick would undo the jitter, putting a fleet's trials back in step. A
+// breaker closed meanwhile by application traffic wakes the loop at once.
 func (r *Registry) loop(c *check) {
 	defer r.tasks.done()
 	t := time.NewTimer(c.cfg.initialDelay)
@@ -160,13 +165,25 @@ func (r *Registry) loop(c *check) {
 		select {
 		case <-r.ctx.Done():
 			return
+		case <-c.wake:
+			t.Stop()
 		case <-t.C:
 		}
 		r.execute(c)
+		select {
+		case <-c.wake: // our own trial closed the breaker: no need to rerun
+		default:
+		}
 		if c.isLatched() {
 			return
 		}
-		t.Reset(jittered(c.cfg.interval, c.cfg.jitter))
+		next := jittered(c.cfg.interval, c.cfg.jitter)
+		if c.breaker != nil {
+			if at, open := c.breaker.trialAt(); open {
+				next = max(time.Until(at), 0)
+			}
+		}
+		t.Reset(next)
 	}
 }
 

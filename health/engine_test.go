@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -444,4 +445,24 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestBackgroundDependencySleepsUntilItsTrial(t *testing.T) {
+	r := newRegistry(t)
+	calls := make(chan struct{}, 4)
+	require.NoError(t, r.Register(health.Readiness, "db", func(context.Context) error {
+		calls <- struct{}{}
+		return errors.New("down")
+	}, health.Dependency(), health.Every(time.Hour), health.WithBreaker(gobreaker.Settings{
+		Timeout:     20 * time.Millisecond,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 },
+	})))
+	<-calls // the first run fails and opens the breaker
+	// The trial comes at the breaker's jittered trial time, not at the next
+	// hourly tick.
+	select {
+	case <-calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the trial did not come when the breaker allowed it")
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // Event is a change the registry announces to OnStatusChange hooks and its
@@ -125,4 +127,12 @@ func (r *Registry) log(ev Event) {
 func (r *Registry) breakerChanged(c *check, ch BreakerChange) {
 	r.emit(Event{Time: time.Now(), Group: c.group, Check: c.name, Breaker: &ch})
 	r.changed(c.group)
+	if ch.To == gobreaker.StateClosed && c.wake != nil {
+		// Closed by application traffic while the check slept until its
+		// trial: check now rather than report a stale failure.
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
 }

@@ -124,6 +124,9 @@ func (r *Registry) register(g Group, name string, fn CheckFunc, opts []CheckOpti
 			"register it in Readiness, or check process-local state in %s instead", ErrDependencyGroup, g)
 	}
 	c := &check{name: name, group: g, fn: fn, cfg: cfg}
+	if cfg.dependency && c.background() {
+		c.wake = make(chan struct{}, 1)
+	}
 	if cfg.dependency {
 		c.breaker = newBreaker(name, cfg.breaker, func(ch BreakerChange) { r.breakerChanged(c, ch) })
 	}

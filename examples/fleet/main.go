@@ -1,0 +1,188 @@
+// Command fleet computes the load a fleet of pods puts on a shared
+// dependency during an outage, depending on how the pods check it, and how
+// long their readiness takes to come back once the dependency recovers. It
+// prints the tables of docs/fleet.md:
+//
+//	go run ./examples/fleet                 # the document's fleet
+//	go run ./examples/fleet -pods 200 -interval 5s
+//	go run ./examples/fleet -validate       # also run the scenarios for real
+//
+// The durations of the check and of the breaker default to the health
+// package's defaults, so the document's numbers follow the library.
+//
+// With -validate it also runs every scenario with real health.Registry
+// instances (and probers that behave like the kubelet) against a TCP
+// listener that accepts connections and never answers, in time scaled down
+// (-scale), and prints the calls per second and open connections it
+// measured next to the model's.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "fleet:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+type options struct {
+	Params
+	validate bool
+	vpods    int
+	scale    float64
+	warm     time.Duration
+	window   time.Duration
+}
+
+func parse(args []string, errOut io.Writer) (options, error) {
+	o := options{Params: Defaults()}
+	fs := flag.NewFlagSet("fleet", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.IntVar(&o.Pods, "pods", o.Pods, "pods in the fleet")
+	fs.DurationVar(&o.Period, "period", o.Period, "kubelet probe period (periodSeconds)")
+	fs.DurationVar(&o.ProbeTimeout, "probe-timeout", o.ProbeTimeout, "kubelet probe timeout (timeoutSeconds)")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "check timeout (health.DefaultTimeout)")
+	fs.DurationVar(&o.Interval, "interval", o.Interval, "background check interval")
+	fs.Float64Var(&o.CheckJitter, "check-jitter", o.CheckJitter, "background check jitter (health.DefaultJitter)")
+	fs.DurationVar(&o.Open, "open", o.Open, "breaker open period (health.DefaultBreakerOpen)")
+	fs.Float64Var(&o.BreakerJitter, "breaker-jitter", o.BreakerJitter, "breaker trial jitter (health.BreakerJitter)")
+	fs.IntVar(&o.Failures, "failures", o.Failures, "consecutive failures that open the breaker (health.DefaultBreakerFailures)")
+	fs.DurationVar(&o.RTT, "rtt", o.RTT, "how long a refused call holds a connection")
+	fs.DurationVar(&o.Spread, "spread", o.Spread, "how far apart application traffic opens the pods' breakers")
+	fs.BoolVar(&o.validate, "validate", false, "also run the scenarios with real registries against a blackholed listener (about 8 s)")
+	fs.IntVar(&o.vpods, "validate-pods", 100, "pods per scenario in the validation run")
+	fs.Float64Var(&o.scale, "scale", 1.0/20, "time scale of the validation run")
+	fs.DurationVar(&o.warm, "warm", 2500*time.Millisecond, "validation: wait this long (scaled time) before measuring")
+	fs.DurationVar(&o.window, "window", 5*time.Second, "validation: measure this long (scaled time)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	return o, o.check()
+}
+
+func (o options) check() error {
+	var bad []string
+	for name, d := range map[string]time.Duration{"period": o.Period, "probe-timeout": o.ProbeTimeout,
+		"timeout": o.Timeout, "interval": o.Interval, "open": o.Open} {
+		if d <= 0 {
+			bad = append(bad, "-"+name+" must be positive")
+		}
+	}
+	if o.Pods < 1 || o.Failures < 1 || o.vpods < 1 {
+		bad = append(bad, "-pods, -failures and -validate-pods must be at least 1")
+	}
+	if o.RTT < 0 || o.Spread < 0 || o.CheckJitter < 0 || o.CheckJitter > 0.5 || o.BreakerJitter < 0 {
+		bad = append(bad, "-rtt, -spread and the jitters must not be negative (and -check-jitter at most 0.5)")
+	}
+	if o.ProbeTimeout > o.Period {
+		bad = append(bad, "-probe-timeout must not exceed -period")
+	}
+	if !(o.scale > 0 && o.scale <= 1) {
+		bad = append(bad, "-scale must be in (0, 1]")
+	}
+	if len(bad) > 0 {
+		return errors.New(strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func run(args []string, out, errOut io.Writer) error {
+	o, err := parse(args, errOut)
+	if err != nil {
+		return err
+	}
+	printModel(out, o.Params)
+	if !o.validate {
+		return nil
+	}
+	sp := o.Params.Scale(o.scale)
+	fmt.Fprintf(out, "\n### Validation: %d pods per scenario, time × %g, blackholed dependency\n\n", o.vpods, o.scale)
+	m, err := Validate(context.Background(), sp, o.vpods, o.warm, o.window)
+	if err != nil {
+		return err
+	}
+	printValidation(out, o.Params, m, o.scale)
+	return nil
+}
+
+func printModel(w io.Writer, p Params) {
+	fmt.Fprintf(w, "Fleet: %d pods. Kubelet: a probe every %v, timeout %v. Checks: every %v ±%.0f%%, timeout %v. "+
+		"Breaker: opens after %d consecutive failures, for %v + up to %.0f%%.\n\n",
+		p.Pods, p.Period, p.ProbeTimeout, p.Interval, p.CheckJitter*100, p.Timeout,
+		p.Failures, p.Open, p.BreakerJitter*100)
+
+	fmt.Fprintf(w, "### Load on the dependency during a long outage\n\n")
+	fmt.Fprintf(w, "| scenario | blackhole: calls/s | blackhole: conns held | refuse: calls/s | refuse: conns held |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|\n")
+	for _, s := range Scenarios {
+		fmt.Fprintf(w, "| %v | %s | %s | %s | %s |\n", s,
+			num(p.Calls(s, Blackhole)), num(p.Held(s, Blackhole)), num(p.Calls(s, Refuse)), num(p.Held(s, Refuse)))
+	}
+
+	fmt.Fprintf(w, "\n### Timing (blackhole), seconds: from the outage, and from the recovery\n\n")
+	fmt.Fprintf(w, "| scenario | 503 within | breaker open within | 200 again within | 200 again, mean |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|\n")
+	for _, s := range Scenarios {
+		open := "-"
+		if v := p.OpenWithin(s, Blackhole); v > 0 {
+			open = num(v)
+		}
+		fmt.Fprintf(w, "| %v | %s | %s | %s | %s |\n", s,
+			num(p.FailWithin(s, Blackhole)), open, num(p.RecoverWithin(s, Blackhole)), num(p.RecoverMean(s, Blackhole)))
+	}
+
+	fmt.Fprintf(w, "\n### Trial calls at the peak, fleet-wide, calls/s, when all breakers opened at once\n\n")
+	fmt.Fprintf(w, "| trials made by | no jitter | jitter %.0f%% |\n", p.BreakerJitter*100)
+	fmt.Fprintf(w, "|---|---:|---:|\n")
+	fmt.Fprintf(w, "| application traffic (opened within %v) | %s | %s |\n", p.Spread, num(p.Herd(p.Spread, 0)), num(p.Herd(p.Spread, p.BreakerJitter)))
+	fmt.Fprintf(w, "| on-request checks (probes every %v) | %s | %s |\n", p.Period, num(p.Herd(p.Period, 0)), num(p.Herd(p.Period, p.BreakerJitter)))
+	fmt.Fprintf(w, "| background checks (every %v) | %s | %s |\n", p.Interval, num(p.Herd(p.Interval, 0)), num(p.Herd(p.Interval, p.BreakerJitter)))
+}
+
+func printValidation(w io.Writer, p Params, m map[Scenario]Measured, scale float64) {
+	fmt.Fprintf(w, "| scenario | calls seen | gap between a pod's calls: model | measured | fleet calls/s: model | measured | conns held: model | measured |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range Scenarios {
+		got := m[s]
+		modelGap := 1 / p.CallsPerPod(s, Blackhole)
+		if got.Cycle == 0 {
+			fmt.Fprintf(w, "| %v | %d | %s s | too few calls | | | | |\n", s, got.Calls, num(modelGap))
+			continue
+		}
+		// Durations scale with time, rates inversely; connections held
+		// (rate × duration) do not scale.
+		fmt.Fprintf(w, "| %v | %d | %s s | %s s | %s | %s | %s | %s |\n", s, got.Calls,
+			num(modelGap), num(got.Cycle.Seconds()/scale),
+			num(p.Calls(s, Blackhole)), num(got.CallsPerPod()*scale*float64(p.Pods)),
+			num(p.Held(s, Blackhole)), num(got.HeldPerPod()*float64(p.Pods)))
+	}
+}
+
+// num formats with three significant digits or so, as the tables need.
+func num(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "∞"
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
