@@ -11,8 +11,9 @@
 //     readiness switch is off (SetReady, MarkNotReady, Drain).
 //   - Startup: has the process finished starting? It latches once passed.
 //
-// Handlers mount on any mux (Mount puts liveness at "/" and readiness at
-// "/ready", plus /livez, /readyz, /startupz and one path per check).
+// Handler serves a group on any router; Mount puts all three on an
+// http.ServeMux (liveness at "/" and readiness at "/ready", plus /livez,
+// /readyz, /startupz and one path per check).
 //
 // # Dependencies never cause restarts
 //
