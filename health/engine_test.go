@@ -54,7 +54,7 @@ func TestChecksOfAGroupRunConcurrently(t *testing.T) {
 	// other, the first would wait for ever (bounded by its timeout) and
 	// the group would fail.
 	const n = 10
-	r := newRegistry(t)
+	r := openRegistry(t)
 	var started sync.WaitGroup
 	started.Add(n)
 	all := make(chan struct{})
@@ -76,7 +76,7 @@ func TestChecksOfAGroupRunConcurrently(t *testing.T) {
 
 func TestConcurrentProbesShareOneRun(t *testing.T) {
 	const requests = 200
-	r := newRegistry(t)
+	r := openRegistry(t)
 	var runs atomic.Int32
 	release := make(chan struct{})
 	require.NoError(t, r.Register(health.Readiness, "slow", func(ctx context.Context) error {
@@ -116,7 +116,7 @@ func TestConcurrentProbesShareOneRun(t *testing.T) {
 }
 
 func TestTimeoutFailsAtOnceAndCancelsContext(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	ctxErr := make(chan error, 1)
 	require.NoError(t, r.Register(health.Readiness, "slow", func(ctx context.Context) error {
 		<-ctx.Done()
@@ -132,7 +132,7 @@ func TestTimeoutFailsAtOnceAndCancelsContext(t *testing.T) {
 }
 
 func TestHungCheckCostsOneGoroutine(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	release := make(chan struct{})
 	var inside, maxInside atomic.Int32
 	require.NoError(t, r.Register(health.Readiness, "hung", func(context.Context) error {
@@ -174,8 +174,8 @@ func TestHungCheckCostsOneGoroutine(t *testing.T) {
 }
 
 func TestPanicIsAFailedCheck(t *testing.T) {
-	var logs syncBuffer
-	r := newRegistry(t, health.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	var logs lockedBuffer
+	r := openRegistry(t, health.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, r.Register(health.Readiness, "on-request", func(context.Context) error { panic("boom") }))
 	require.NoError(t, r.Register(health.Readiness, "background", func(context.Context) error {
 		var m map[string]int
@@ -208,7 +208,7 @@ func TestPanicIsAFailedCheck(t *testing.T) {
 }
 
 func TestObserveRecordsAMeasurement(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	require.NoError(t, r.Register(health.Liveness, "goroutines", func(ctx context.Context) error {
 		health.Observe(ctx, 42, "goroutines")
 		return nil
@@ -221,7 +221,7 @@ func TestObserveRecordsAMeasurement(t *testing.T) {
 }
 
 func TestLateObservationIsIgnored(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	late := make(chan context.Context, 1)
 	done := make(chan struct{})
 	require.NoError(t, r.Register(health.Readiness, "slow", func(ctx context.Context) error {
@@ -240,8 +240,8 @@ func TestLateObservationIsIgnored(t *testing.T) {
 
 func TestHooksSeeTransitionsInOrder(t *testing.T) {
 	events := make(chan health.Event, 64)
-	var logs syncBuffer
-	r := newRegistry(t,
+	var logs lockedBuffer
+	r := openRegistry(t,
 		health.OnStatusChange(func(ev health.Event) { events <- ev }),
 		health.OnStatusChange(func(health.Event) { panic("a broken hook") }),
 		health.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
@@ -319,7 +319,7 @@ func TestHooksSeeTransitionsInOrder(t *testing.T) {
 func TestHookMayCallTheRegistry(t *testing.T) {
 	done := make(chan struct{})
 	var r *health.Registry
-	r = newRegistry(t, health.OnStatusChange(func(ev health.Event) {
+	r = openRegistry(t, health.OnStatusChange(func(ev health.Event) {
 		if ev.Group == health.Liveness && ev.Check == "" && ev.To == health.StatusFail {
 			r.SetReady(false) // re-entrant: must not deadlock
 			_, _ = r.Check(context.Background(), health.Readiness)
@@ -400,7 +400,7 @@ func TestOnRequestCheckAfterCloseReportsClosed(t *testing.T) {
 }
 
 func TestDrainFailsReadinessOnlyAndWaits(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Drain(ctx, time.Hour) }()
@@ -420,7 +420,7 @@ func TestDrainFailsReadinessOnlyAndWaits(t *testing.T) {
 }
 
 func TestWaitForTimesOutWithReasons(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	require.NoError(t, r.Register(health.Readiness, "db", func(context.Context) error { return errors.New("down") }))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -429,26 +429,8 @@ func TestWaitForTimesOutWithReasons(t *testing.T) {
 	assert.Contains(t, err.Error(), "db fail")
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestBackgroundDependencySleepsUntilItsTrial(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	calls := make(chan struct{}, 4)
 	require.NoError(t, r.Register(health.Readiness, "db", func(context.Context) error {
 		calls <- struct{}{}

@@ -63,7 +63,9 @@ func (r *Registry) Mount(mux *http.ServeMux) (err error) {
 // draft) unless the request has ?verbose or accepts text/plain without JSON,
 // which get the Kubernetes text form ("[+]name ok" lines). ?exclude=name
 // (repeatable) leaves entries out; names that match nothing are noted in the
-// body, not treated as errors. A query string that does not parse gets 400.
+// body, not treated as errors. As with Kubernetes' /readyz, any entry can be
+// excluded, the switches and gates included: ?exclude=ready answers as if
+// the readiness switch were on, so point probes at plain paths. A query string that does not parse gets 400.
 // Failure reasons are withheld unless ShowDetails allows them.
 //
 // When the route sets the path value "check" (a pattern such as

@@ -18,13 +18,6 @@ import (
 
 func pass(context.Context) error { return nil }
 
-func newRegistry(t *testing.T, opts ...health.Option) *health.Registry {
-	t.Helper()
-	r := health.New(opts...)
-	t.Cleanup(func() { assert.NoError(t, r.Close()) })
-	return r
-}
-
 func report(t *testing.T, r *health.Registry, g health.Group) health.Report {
 	t.Helper()
 	rep, err := r.Check(context.Background(), g)
@@ -82,7 +75,7 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 		{"dependency in startup", health.Startup, "x", pass, []health.CheckOption{health.Dependency()}, health.ErrDependencyGroup},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRegistry(t)
+			r := openRegistry(t)
 			err := r.Register(tc.group, tc.check, tc.fn, tc.opts...)
 			require.ErrorIs(t, err, tc.want)
 			assert.Contains(t, err.Error(), "health: register")
@@ -99,7 +92,7 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 }
 
 func TestDependencyInLivenessExplainsWhy(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	err := r.Register(health.Liveness, "postgres", pass, health.Dependency())
 	require.ErrorIs(t, err, health.ErrDependencyGroup)
 	assert.Contains(t, err.Error(), "restart")
@@ -107,7 +100,7 @@ func TestDependencyInLivenessExplainsWhy(t *testing.T) {
 }
 
 func TestNamesAreUniqueAcrossGroups(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	require.NoError(t, r.Register(health.Liveness, "db", pass))
 	for _, g := range health.Groups {
 		err := r.Register(g, "db", func(context.Context) error { return errors.New("replacement") })
@@ -119,7 +112,7 @@ func TestNamesAreUniqueAcrossGroups(t *testing.T) {
 }
 
 func TestValidNamesAreAccepted(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	for _, name := range []string{"a", "db", "Postgres-Primary", "redis.cache_1", "0", strings.Repeat("x", 63)} {
 		require.NoError(t, r.Register(health.Readiness, name, pass), name)
 	}
@@ -135,7 +128,7 @@ func TestRegisterAfterCloseFails(t *testing.T) {
 }
 
 func TestCheckRejectsInvalidGroup(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	_, err := r.Check(context.Background(), 0)
 	require.ErrorIs(t, err, health.ErrInvalidGroup)
 	_, err = r.WaitFor(context.Background(), 7, health.StatusPass)
@@ -143,7 +136,7 @@ func TestCheckRejectsInvalidGroup(t *testing.T) {
 }
 
 func TestReadinessSwitch(t *testing.T) {
-	r := newRegistry(t, health.StartNotReady("warming up"))
+	r := openRegistry(t, health.StartNotReady("warming up"))
 	rep := report(t, r, health.Readiness)
 	require.Equal(t, health.StatusFail, rep.Status)
 	ready, _ := entry(rep, health.EntryReady)
@@ -161,7 +154,7 @@ func TestReadinessSwitch(t *testing.T) {
 }
 
 func TestLivenessSwitchFailsBothGroups(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	r.MarkBroken("worker wedged")
 	live := report(t, r, health.Liveness)
 	require.Equal(t, health.StatusFail, live.Status)
@@ -176,7 +169,7 @@ func TestLivenessSwitchFailsBothGroups(t *testing.T) {
 }
 
 func TestSwitchesAreSafeForConcurrentUse(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -200,7 +193,7 @@ func TestSwitchesAreSafeForConcurrentUse(t *testing.T) {
 }
 
 func TestNonCriticalAndWarnReportWarn(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	require.NoError(t, r.Register(health.Readiness, "cache", func(context.Context) error { return errors.New("miss") }, health.NonCritical()))
 	require.NoError(t, r.Register(health.Readiness, "cert", func(context.Context) error { return health.Warn(errors.New("expires in 5 days")) }))
 	rep := report(t, r, health.Readiness)
@@ -217,7 +210,7 @@ func TestNonCriticalAndWarnReportWarn(t *testing.T) {
 }
 
 func TestReadinessIncludesLivenessAndStartup(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	var liveErr, startErr error = errors.New("stuck"), errors.New("loading")
 	var mu sync.Mutex
 	get := func(p *error) health.CheckFunc {
@@ -245,7 +238,7 @@ func TestReadinessIncludesLivenessAndStartup(t *testing.T) {
 }
 
 func TestStartupLatches(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	var mu sync.Mutex
 	runs, fail := 0, true
 	require.NoError(t, r.Register(health.Startup, "migrations", func(context.Context) error {
@@ -277,7 +270,7 @@ func TestStartupLatches(t *testing.T) {
 }
 
 func TestStartupRegistrationOrderDoesNotMatter(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	ran := make(chan struct{}, 1)
 	require.NoError(t, r.Register(health.Readiness, "bg", func(context.Context) error {
 		select {
@@ -292,7 +285,7 @@ func TestStartupRegistrationOrderDoesNotMatter(t *testing.T) {
 }
 
 func TestBackgroundStartupCheckStopsAfterPassing(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	var mu sync.Mutex
 	runs := 0
 	require.NoError(t, r.Register(health.Startup, "warmup", func(context.Context) error {
@@ -315,7 +308,7 @@ func TestBackgroundStartupCheckStopsAfterPassing(t *testing.T) {
 }
 
 func TestPendingBackgroundCheck(t *testing.T) {
-	r := newRegistry(t)
+	r := openRegistry(t)
 	release := make(chan struct{})
 	defer close(release)
 	block := func(ctx context.Context) error {

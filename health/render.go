@@ -90,8 +90,9 @@ func render(rep Report, v variant) *rendered {
 	return s
 }
 
-// shorten keeps a report within maxBody: first passing entries go, then
-// every entry.
+// shorten keeps a report within maxBody: first passing entries go, then as
+// many of the others as it takes, so that a failing entry is shown whenever
+// one fits.
 func shorten(rep Report, encode func(Report) []byte) []byte {
 	body := encode(rep)
 	if len(body) < maxBody {
@@ -104,15 +105,19 @@ func shorten(rep Report, encode func(Report) []byte) []byte {
 		}
 	}
 	short := rep
-	short.Checks, short.Excluded = kept, nil
-	short.Notes = append(rep.Notes[:len(rep.Notes):len(rep.Notes)],
-		fmt.Sprintf("%d passing entries omitted to keep the body under %d bytes", len(rep.Checks)-len(kept), maxBody))
-	if body = encode(short); len(body) < maxBody {
-		return body
+	short.Excluded = nil
+	for n := len(kept); ; n /= 2 {
+		short.Checks = kept[:n]
+		short.Notes = append(rep.Notes[:len(rep.Notes):len(rep.Notes)],
+			fmt.Sprintf("%d of %d entries omitted to keep the body under %d bytes", len(rep.Checks)-n, len(rep.Checks), maxBody))
+		if body = encode(short); len(body) < maxBody {
+			return body
+		}
+		if n == 0 {
+			short.Notes = short.Notes[len(short.Notes)-1:]
+			return encode(short)
+		}
 	}
-	short.Checks = nil
-	short.Notes = []string{fmt.Sprintf("%d entries omitted to keep the body under %d bytes", len(rep.Checks), maxBody)}
-	return encode(short)
 }
 
 func reason(c CheckResult, details bool) string {

@@ -304,6 +304,13 @@ func TestBodyStaysUnder10KiB(t *testing.T) {
 				assert.Contains(t, p.get("/readyz?verbose").body, "[-]"+lastFailing+" failed")
 				assert.Contains(t, decodeHealth(t, p.get("/readyz")).Checks, lastFailing)
 			}
+			if tc.code != http.StatusOK {
+				// Even when the failing entries alone are too many, as
+				// many as fit are shown, with a note of how many are not.
+				body := p.get("/readyz?verbose", "X-D: 1").body
+				assert.Contains(t, body, " failed: long reason")
+				assert.Contains(t, body, "entries omitted")
+			}
 		})
 	}
 }

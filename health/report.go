@@ -155,6 +155,9 @@ func (r *Registry) evaluate(ctx context.Context, g Group, sel selection) (rep Re
 	var unknown []string
 	for _, name := range sel.exclude {
 		if !slices.Contains(rep.Excluded, name) {
+			if len(name) > maxNameLen { // cannot be a name: quote a prefix only
+				name = name[:maxNameLen] + "…"
+			}
 			unknown = append(unknown, strconv.Quote(name))
 		}
 	}
