@@ -1,135 +1,67 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"github.com/redis/go-redis/v9"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/probekit/probekit/examples/internal/privdb"
+	"github.com/probekit/probekit/examples/internal/proctest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	// go-redis logs failed dials to stderr; the tests provoke plenty.
 	redis.SetLogger(redisLogger{slog.New(slog.DiscardHandler)})
-	goleak.VerifyTestMain(removeBinary{privdb.WithCleanup(m)},
+	goleak.VerifyTestMain(proctest.WithCleanup(privdb.WithCleanup(m)),
 		// go-redis's background dialer sleeps a second between dials and
 		// only then sees that its client was closed.
 		goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"))
 }
 
-// The service's binary, built once per test run by buildBinary.
-var bin struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
-
-type removeBinary struct{ m interface{ Run() int } }
-
-func (r removeBinary) Run() int {
-	code := r.m.Run()
-	if bin.dir != "" {
-		_ = os.RemoveAll(bin.dir)
-	}
-	return code
-}
-
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin.once.Do(func() {
-		bin.dir, bin.err = os.MkdirTemp("", "dependencies-bin-")
-		if bin.err != nil {
-			return
-		}
-		bin.path = filepath.Join(bin.dir, "dependencies")
-		gobin, err := exec.LookPath("go") // go test puts its own go first on PATH
-		if err != nil {
-			bin.err = err
-			return
-		}
-		out, err := exec.Command(gobin, "build", "-o", bin.path, ".").CombinedOutput()
-		if err != nil {
-			bin.err = &buildError{err: err, out: out}
-		}
-	})
-	if bin.err != nil {
-		t.Fatalf("build the service: %v", bin.err)
-	}
-	return bin.path
-}
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
-
 // service is the real binary, running.
 type service struct {
+	*proctest.Process
 	t    *testing.T
-	cmd  *exec.Cmd
 	base string // http://127.0.0.1:port
 
 	mu    sync.Mutex
 	lines []map[string]any
-	raw   []string
 	grew  chan struct{} // closed and replaced when a line arrives
-
-	exited chan struct{}
-	err    error
 }
 
 // startService runs the binary with args (plus -addr 127.0.0.1:0) and
 // returns once it has logged its address.
 func startService(t *testing.T, args ...string) *service {
 	t.Helper()
-	cmd := exec.Command(buildBinary(t), append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &service{t: t, cmd: cmd, grew: make(chan struct{}), exited: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	read := make(chan struct{})
-	go func() {
-		defer close(read)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.add(sc.Text())
-		}
-	}()
-	go func() {
-		<-read // Wait closes the pipe: read it all first
-		s.err = cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-s.exited
-		if t.Failed() {
-			t.Logf("service log:\n%s", strings.Join(s.rawLines(), "\n"))
-		}
-	})
-	line := s.waitLog(0, 10*time.Second, func(l map[string]any) bool { return l["msg"] == "listening" })
-	s.base = "http://" + line["addr"].(string)
+	s := &service{t: t, grew: make(chan struct{})}
+	s.Process = proctest.Cmd{
+		Bin:      proctest.Build(t, "."),
+		Args:     append([]string{"-addr", "127.0.0.1:0"}, args...),
+		AddrFrom: listeningAddr,
+		OnLine:   s.add,
+	}.Start(t)
+	s.base = "http://" + s.Addr()
 	return s
+}
+
+// listeningAddr is the address in the service's "listening" log line.
+func listeningAddr(line string) (string, bool) {
+	var l struct {
+		Msg  string `json:"msg"`
+		Addr string `json:"addr"`
+	}
+	if json.Unmarshal([]byte(line), &l) != nil || l.Msg != "listening" {
+		return "", false
+	}
+	return l.Addr, true
 }
 
 func (s *service) add(line string) {
@@ -140,15 +72,8 @@ func (s *service) add(line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lines = append(s.lines, m)
-	s.raw = append(s.raw, line)
 	close(s.grew)
 	s.grew = make(chan struct{})
-}
-
-func (s *service) rawLines() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.raw...)
 }
 
 // mark returns how many lines the service has logged so far, for waitLog.
@@ -177,8 +102,8 @@ func (s *service) waitLog(from int, d time.Duration, match func(map[string]any) 
 		}
 		select {
 		case <-grew:
-		case <-s.exited:
-			s.t.Fatalf("service exited (%v) before logging the line awaited", s.err)
+		case <-s.Done():
+			s.t.Fatalf("service exited (%v) before logging the line awaited", s.Err())
 		case <-deadline.C:
 			s.t.Fatalf("no such log line within %v", d)
 		}
@@ -292,43 +217,4 @@ func (w *livenessWatch) stop() (polls int, bad []string) {
 	w.cancel()
 	<-w.done
 	return w.polls, w.bad
-}
-
-// term sends SIGTERM.
-func (s *service) term() {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-// wait returns the exit error once the service exits, failing the test if
-// that takes longer than limit.
-func (s *service) wait(limit time.Duration) error {
-	s.t.Helper()
-	select {
-	case <-s.exited:
-		return s.err
-	case <-time.After(limit):
-		s.t.Fatalf("service still running after %v", limit)
-		return nil
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes, for loggers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/examples/internal/privdb"
+	"github.com/probekit/probekit/examples/internal/proctest"
 	"github.com/probekit/probekit/health"
 	"github.com/sony/gobreaker/v2"
 )
@@ -123,7 +124,7 @@ func pgCleanup(d []byte) bool {
 
 func proveNoCalls(t *testing.T, px *privdb.Proxy, fault privdb.Mode, cfg config, check, method, path string, cleanup func([]byte) bool) {
 	t.Helper()
-	logs := new(syncBuffer)
+	logs := new(proctest.LockedBuffer)
 	cfg.interval, cfg.timeout, cfg.breakerOpen = testInterval, testTimeout, noCallsOpen
 	cfg.logger = slog.New(slog.NewJSONHandler(logs, nil))
 	s, err := newServer(cfg)

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,7 +155,7 @@ func TestShutdownDrains(t *testing.T) {
 	await(t, 10*time.Second, "ready", func() bool { return readyCode(svc.base) == http.StatusOK })
 
 	mark := svc.mark()
-	svc.term()
+	svc.Signal(syscall.SIGTERM)
 	// The registry logs the readiness switch going off.
 	svc.waitLog(mark, 5*time.Second, statusLog(health.EntryReady, "fail"))
 	code, body := get(svc.base + "/ready")
@@ -167,7 +168,7 @@ func TestShutdownDrains(t *testing.T) {
 	if code, body := do(http.MethodPost, svc.base+"/counter"); code != http.StatusOK {
 		t.Errorf("POST /counter while draining = %d %q, want 200: requests still arriving must be served", code, body)
 	}
-	if err := svc.wait(10 * time.Second); err != nil {
+	if err := svc.Wait(10 * time.Second); err != nil {
 		t.Errorf("exit after SIGTERM: %v, want a clean exit", err)
 	}
 	svc.waitLog(mark, time.Second, func(l map[string]any) bool { return l["msg"] == "stopped" })

@@ -1,14 +1,10 @@
 package manifests_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/probekit/probekit/examples/internal/proctest"
 )
 
 // TestProbesMatchApp runs each known example app with its manifest's
@@ -39,44 +37,13 @@ func TestProbesMatchApp(t *testing.T) {
 }
 
 func checkAgainstApp(t *testing.T, spec appSpec, c corev1.Container) {
-	bin := filepath.Join(t.TempDir(), "app")
-	build := exec.Command("go", "build", "-o", bin, spec.pkg)
-	build.Dir = ".." // the examples module
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build %s:\n%s", spec.pkg, out)
-
 	args := append(append([]string{}, c.Args...), "-addr=127.0.0.1:0")
 	if spec.drainFlag != "" {
 		args = append(args, "-"+spec.drainFlag+"=0s") // the last value wins
 	}
-	cmd := exec.Command(bin, args...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if _, addr, ok := strings.Cut(sc.Text(), "listening on "); ok {
-				addrc <- strings.TrimSpace(addr)
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-exited:
-		t.Fatalf("%s exited before listening: %v", spec.pkg, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s did not print its address within 10s", spec.pkg)
-	}
+	// spec.pkg is relative to the examples module, the parent directory.
+	p := proctest.Start(t, proctest.Build(t, filepath.Join("..", spec.pkg)), args...)
+	addr := p.Addr()
 
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for kind, p := range map[string]*corev1.Probe{"startup": c.StartupProbe, "liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
@@ -112,12 +79,6 @@ func checkAgainstApp(t *testing.T, spec appSpec, c corev1.Container) {
 		}
 	}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		exited <- err // for the cleanup
-		assert.NoError(t, err, "exit status after SIGTERM")
-	case <-time.After(15 * time.Second):
-		t.Errorf("%s did not exit within 15s of SIGTERM", spec.pkg)
-	}
+	p.Signal(syscall.SIGTERM)
+	assert.NoError(t, p.Wait(15*time.Second), "exit status after SIGTERM")
 }

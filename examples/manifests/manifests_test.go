@@ -33,10 +33,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/probekit/probekit/examples/internal/proctest"
 	"github.com/probekit/probekit/health"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(proctest.WithCleanup(m)) }
 
 // appSpec describes an example app for the cross-check.
 type appSpec struct {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,21 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/probekit/probekit/examples/internal/proctest"
 	"github.com/probekit/probekit/health"
 	"github.com/probekit/probekit/health/healthtest"
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "seedapp-test-")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		_ = os.RemoveAll(dir)
-		os.Exit(code)
-	}))
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(proctest.WithCleanup(m)) }
 
 func newTestApp(t *testing.T) *app {
 	t.Helper()
@@ -130,7 +120,7 @@ func TestRunFailsOnBusyAddress(t *testing.T) {
 // /make_not_ready, and liveness passes throughout. Then SIGTERM stops it
 // cleanly.
 func TestOverRealSocket(t *testing.T) {
-	p := startBinary(t, seedappBinary(t), "-addr", "127.0.0.1:0", "-drain-delay", "100ms")
+	p := startBinary(t, "-addr", "127.0.0.1:0", "-drain-delay", "100ms")
 
 	assert.Equal(t, http.StatusServiceUnavailable, p.do(t, http.MethodGet, "/ready"), "starts not ready, and says so with a 503")
 	assert.Equal(t, http.StatusOK, p.do(t, http.MethodGet, "/"))
@@ -144,7 +134,7 @@ func TestOverRealSocket(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, p.do(t, http.MethodGet, "/ready"))
 
 	require.NoError(t, p.stop(t), "exit status after SIGTERM")
-	logs := p.stderr.String()
+	logs := p.Output()
 	drain := strings.Index(logs, "failing readiness and draining")
 	closing := strings.Index(logs, "closing the listener")
 	done := strings.Index(logs, "shutdown: done")

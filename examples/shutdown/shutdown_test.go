@@ -17,10 +17,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/probekit/probekit/examples/internal/proctest"
 	"github.com/probekit/probekit/probe"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(proctest.WithCleanup(m)) }
 
 // The load: a bounded number of clients, each sending one request at a
 // time, each request on a new connection (as a Service's proxy and the
@@ -90,8 +91,8 @@ func get(ctx context.Context, url string, trace *httptrace.ClientTrace) (outcome
 // released with a response, and that connecting after the close is
 // refused.
 func TestSIGTERMLosesNoRequest(t *testing.T) {
-	p := startBuilt(t, "-addr", "127.0.0.1:0", "-drain-delay", "300ms", "-shutdown-timeout", "5s", "-work-time", "20ms")
-	base := "http://" + p.addr
+	p := proctest.Start(t, proctest.Build(t, "."), "-addr", "127.0.0.1:0", "-drain-delay", "300ms", "-shutdown-timeout", "5s", "-work-time", "20ms")
+	base := "http://" + p.Addr()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	waitCtx, waitCancel := context.WithTimeout(ctx, 10*time.Second)
@@ -228,7 +229,7 @@ func TestSIGTERMLosesNoRequest(t *testing.T) {
 		t.Fatal("the load never got going")
 	}
 	log.add("SIGTERM sent")
-	p.sigterm(t)
+	p.Signal(syscall.SIGTERM)
 
 	wg.Wait()
 	<-polled
@@ -243,7 +244,7 @@ func TestSIGTERMLosesNoRequest(t *testing.T) {
 	assert.Equal(t, ok, w.o, "the long poll in flight at shutdown: %v", w.err)
 	assert.Equal(t, "shutdown\n", w.body, "the long poll was released by the shutdown")
 
-	require.NoError(t, p.wait(t, 10*time.Second), "exit status after SIGTERM")
+	require.NoError(t, p.Wait(10*time.Second), "exit status after SIGTERM")
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -265,7 +266,7 @@ func TestSIGTERMLosesNoRequest(t *testing.T) {
 	assert.Less(t, stopped, closed, "the listener closed while traffic was still routed: %s", log.String())
 
 	// The process tells the same story.
-	logs := p.stderr.String()
+	logs := p.Output()
 	drain := strings.Index(logs, "failing readiness and draining")
 	closing := strings.Index(logs, "closing the listener")
 	done := strings.Index(logs, "shutdown: done")
