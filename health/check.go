@@ -153,7 +153,8 @@ func (r *Registry) call(c *check, ctx context.Context) (err error) {
 
 // loop runs a background check until the registry closes (or, for a startup
 // check, until it has passed). While a dependency's breaker is open, the
-// loop sleeps until the breaker's jittered trial time instead of ticking:
+// loop sleeps until the breaker's jittered trial time (or the interval, if
+// that is longer) instead of ticking:
 // runs in between would only read the open breaker, and a trial on the next
 // tick would undo the jitter, putting a fleet's trials back in step. A
 // breaker closed meanwhile by application traffic wakes the loop at once.
@@ -180,7 +181,9 @@ func (r *Registry) loop(c *check) {
 		next := jittered(c.cfg.interval, c.cfg.jitter)
 		if c.breaker != nil {
 			if at, open := c.breaker.trialAt(); open {
-				next = max(time.Until(at), 0)
+				// Never sooner than the interval: an open breaker must not
+				// make a dead dependency get more calls than a live one.
+				next = max(next, time.Until(at))
 			}
 		}
 		t.Reset(next)

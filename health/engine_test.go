@@ -430,20 +430,22 @@ func TestWaitForTimesOutWithReasons(t *testing.T) {
 }
 
 func TestBackgroundDependencySleepsUntilItsTrial(t *testing.T) {
+	const open = 50 * time.Millisecond
 	r := openRegistry(t)
-	calls := make(chan struct{}, 4)
+	calls := make(chan time.Time, 4)
 	require.NoError(t, r.Register(health.Readiness, "db", func(context.Context) error {
-		calls <- struct{}{}
+		calls <- time.Now()
 		return errors.New("down")
-	}, health.Dependency(), health.Every(time.Hour), health.WithBreaker(gobreaker.Settings{
-		Timeout:     20 * time.Millisecond,
+	}, health.Dependency(), health.Every(time.Millisecond), health.WithBreaker(gobreaker.Settings{
+		Timeout:     open,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 },
 	})))
-	<-calls // the first run fails and opens the breaker
-	// The trial comes at the breaker's jittered trial time, not at the next
-	// hourly tick.
+	first := <-calls // fails and opens the breaker
+	// The trial comes when the breaker allows it: not on the next 1 ms
+	// tick, and not never.
 	select {
-	case <-calls:
+	case trial := <-calls:
+		assert.GreaterOrEqual(t, trial.Sub(first), open)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the trial did not come when the breaker allowed it")
 	}
