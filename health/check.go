@@ -55,6 +55,12 @@ func (c *check) due() bool {
 	return !c.latched
 }
 
+func (c *check) passed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.has && c.last.Status == StatusPass
+}
+
 func (c *check) isLatched() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -171,9 +177,11 @@ func (r *Registry) loop(c *check) {
 		case <-t.C:
 		}
 		r.execute(c)
-		select {
-		case <-c.wake: // our own trial closed the breaker: no need to rerun
-		default:
+		if c.passed() {
+			select {
+			case <-c.wake: // this run closed the breaker: no need to rerun
+			default:
+			}
 		}
 		if c.isLatched() {
 			return

@@ -35,9 +35,11 @@ var checkRun = scale(testInterval, 1+health.DefaultJitter) + testTimeout
 var (
 	failBound = checkRun + slack
 	openBound = health.DefaultBreakerFailures*checkRun + slack
-	// A recovered dependency is called at the first check after the
-	// breaker's jittered open period, which began at most one failed trial
-	// (one check run) before the recovery.
+	// A recovered dependency is called at the breaker's next trial, which
+	// the background check makes as soon as it is due: at most the
+	// jittered open period after a trial that failed just as the
+	// dependency came back. The two check runs are that failed trial and
+	// the one that passes.
 	recoverBound = scale(testOpen, 1+health.BreakerJitter) + 2*checkRun + slack
 )
 

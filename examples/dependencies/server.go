@@ -38,7 +38,7 @@ type config struct {
 // load balancer, monitoring) ask and however often. Ten seconds matches the
 // kubelet's default readiness period, so a probe sees a result at most about
 // one period old, and it makes 100 calls/s for a fleet of 1,000 pods
-// (docs/fleet.md), cut to about 25 once breakers open.
+// (docs/fleet.md), cut to about 30 once breakers open.
 const defaultInterval = 10 * time.Second
 
 // defaultConnectTimeout bounds a new PostgreSQL connection. pgxpool keeps

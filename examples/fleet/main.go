@@ -13,8 +13,10 @@
 // With -validate it also runs every scenario with real health.Registry
 // instances (and probers that behave like the kubelet) against a TCP
 // listener that accepts connections and never answers, in time scaled down
-// (-scale), and prints the calls per second and open connections it
-// measured next to the model's.
+// (-scale), and prints what it measured next to the model's figures: the
+// calls per second and open connections during the outage, the time
+// readiness takes to pass once the listener answers again, and how the
+// trials of breakers opened all at once are spread.
 package main
 
 import (
@@ -62,11 +64,11 @@ func parse(args []string, errOut io.Writer) (options, error) {
 	fs.IntVar(&o.Failures, "failures", o.Failures, "consecutive failures that open the breaker (health.DefaultBreakerFailures)")
 	fs.DurationVar(&o.RTT, "rtt", o.RTT, "how long a refused call holds a connection")
 	fs.DurationVar(&o.Spread, "spread", o.Spread, "how far apart application traffic opens the pods' breakers")
-	fs.BoolVar(&o.validate, "validate", false, "also run the scenarios with real registries against a blackholed listener (about 8 s)")
-	fs.IntVar(&o.vpods, "validate-pods", 100, "pods per scenario in the validation run")
-	fs.Float64Var(&o.scale, "scale", 1.0/20, "time scale of the validation run")
-	fs.DurationVar(&o.warm, "warm", 2500*time.Millisecond, "validation: wait this long (scaled time) before measuring")
-	fs.DurationVar(&o.window, "window", 5*time.Second, "validation: measure this long (scaled time)")
+	fs.BoolVar(&o.validate, "validate", false, "also run the scenarios with real registries against a blackholed listener (about 30 s)")
+	fs.IntVar(&o.vpods, "validate-pods", 200, "pods per scenario in the validation run")
+	fs.Float64Var(&o.scale, "scale", 1.0/10, "time scale of the validation run")
+	fs.DurationVar(&o.warm, "warm", 50*time.Second, "validation: wait this long (model time, scaled by -scale) before measuring")
+	fs.DurationVar(&o.window, "window", 100*time.Second, "validation: measure the load this long, then spread the recoveries over as long (model time, scaled by -scale)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -113,7 +115,8 @@ func run(args []string, out, errOut io.Writer) error {
 	}
 	sp := o.Params.Scale(o.scale)
 	fmt.Fprintf(out, "\n### Validation: %d pods per scenario, time × %g, blackholed dependency\n\n", o.vpods, o.scale)
-	m, err := Validate(context.Background(), sp, o.vpods, o.warm, o.window)
+	sc := func(d time.Duration) time.Duration { return time.Duration(float64(d) * o.scale) }
+	m, err := Validate(context.Background(), sp, o.vpods, o.vpods, sc(o.warm), sc(o.window))
 	if err != nil {
 		return err
 	}
@@ -150,28 +153,64 @@ func printModel(w io.Writer, p Params) {
 	fmt.Fprintf(w, "\n### Trial calls at the peak, fleet-wide, calls/s, when all breakers opened at once\n\n")
 	fmt.Fprintf(w, "| trials made by | no jitter | jitter %.0f%% |\n", p.BreakerJitter*100)
 	fmt.Fprintf(w, "|---|---:|---:|\n")
-	fmt.Fprintf(w, "| application traffic (opened within %v) | %s | %s |\n", p.Spread, num(p.Herd(p.Spread, 0)), num(p.Herd(p.Spread, p.BreakerJitter)))
+	fmt.Fprintf(w, "| application traffic (breakers opened within %v) | %s | %s |\n",
+		p.Spread, num(p.Herd(p.Spread, 0)), num(p.Herd(p.Spread, p.BreakerJitter)))
+	bw := p.BackgroundHerdWindow()
+	fmt.Fprintf(w, "| background checks, breakers opened by traffic (within %v) | %s | %s |\n",
+		p.Spread, num(p.Herd(bw, 0)), num(p.Herd(bw, p.BreakerJitter)))
+	fmt.Fprintf(w, "| background checks, breakers opened by the checks (within one %v interval) | %s | %s |\n",
+		p.Interval, num(p.Herd(p.Interval, 0)), num(p.Herd(p.Interval, p.BreakerJitter)))
 	fmt.Fprintf(w, "| on-request checks (probes every %v) | %s | %s |\n", p.Period, num(p.Herd(p.Period, 0)), num(p.Herd(p.Period, p.BreakerJitter)))
-	fmt.Fprintf(w, "| background checks (every %v) | %s | %s |\n", p.Interval, num(p.Herd(p.Interval, 0)), num(p.Herd(p.Interval, p.BreakerJitter)))
+	fmt.Fprintf(w, "\nWhile the dependency stays down, the trials made as soon as they are due (by traffic, and by background checks "+
+		"if their interval is shorter than the open period) come in waves, "+
+		"each one open period after the last; at jitter %.0f%% the waves peak at", p.BreakerJitter*100)
+	for n := 1; n <= 4; n++ {
+		fmt.Fprintf(w, " %s", num(p.HerdWave(n, p.BreakerJitter)))
+		if n < 4 {
+			fmt.Fprint(w, ",")
+		}
+	}
+	fmt.Fprintf(w, " calls/s; without jitter every wave is the first.\n")
 }
 
-func printValidation(w io.Writer, p Params, m map[Scenario]Measured, scale float64) {
+func printValidation(w io.Writer, p Params, v Validation, scale float64) {
+	// Durations scale with time, rates inversely; connections held (rate
+	// × duration) do not scale.
+	unscaled := func(d time.Duration) string { return num(d.Seconds() / scale) }
+	fmt.Fprintf(w, "Load during the outage:\n\n")
 	fmt.Fprintf(w, "| scenario | calls seen | gap between a pod's calls: model | measured | fleet calls/s: model | measured | conns held: model | measured |\n")
 	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, s := range Scenarios {
-		got := m[s]
+		got := v.Scenarios[s]
 		modelGap := 1 / p.CallsPerPod(s, Blackhole)
 		if got.Cycle == 0 {
 			fmt.Fprintf(w, "| %v | %d | %s s | too few calls | | | | |\n", s, got.Calls, num(modelGap))
 			continue
 		}
-		// Durations scale with time, rates inversely; connections held
-		// (rate × duration) do not scale.
 		fmt.Fprintf(w, "| %v | %d | %s s | %s s | %s | %s | %s | %s |\n", s, got.Calls,
-			num(modelGap), num(got.Cycle.Seconds()/scale),
+			num(modelGap), unscaled(got.Cycle),
 			num(p.Calls(s, Blackhole)), num(got.CallsPerPod()*scale*float64(p.Pods)),
 			num(p.Held(s, Blackhole)), num(got.HeldPerPod()*float64(p.Pods)))
 	}
+
+	fmt.Fprintf(w, "\nRecovery, each pod's at a random moment, seconds until its readiness passed:\n\n")
+	fmt.Fprintf(w, "| scenario | pods back | left out | mean: model | measured | worst: model | measured |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range Scenarios {
+		got := v.Scenarios[s]
+		fmt.Fprintf(w, "| %v | %d | %d | %s | %s ± %s | %s | %s |\n", s, got.Recovered, got.Missed,
+			num(p.RecoverMean(s, Blackhole)), unscaled(got.Recover), unscaled(got.RecoverErr),
+			num(p.RecoverWithin(s, Blackhole)), unscaled(got.RecoverMax))
+	}
+
+	h := v.Herd
+	lo, hi := p.Open.Seconds(), p.Open.Seconds()*(1+p.BreakerJitter)
+	fmt.Fprintf(w, "\nHerd: breakers of background dependency checks opened at once by traffic; "+
+		"delay of each pod's trial from the opening, seconds:\n\n")
+	fmt.Fprintf(w, "| trials | min: model | measured | mean: model | measured | std dev: model | measured | max: model | measured |\n")
+	fmt.Fprintf(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", h.Trials,
+		num(lo), unscaled(h.Min), num((lo+hi)/2), unscaled(h.Mean), num((hi-lo)/math.Sqrt(12)), unscaled(h.StdDev), num(hi), unscaled(h.Max))
 }
 
 // num formats with three significant digits or so, as the tables need.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/probekit/probekit/health"
@@ -128,46 +129,96 @@ func (p Params) hold(s Scenario, f Fault) float64 {
 	return seconds(p.Timeout)
 }
 
-// expectedCeil returns E[ceil(X/step)] for X uniform on [lo, hi].
-func expectedCeil(lo, hi, step float64) float64 {
+// ceilMoments returns E[K] and E[K²] for K = ceil(X/step), X uniform on
+// [lo, hi].
+func ceilMoments(lo, hi, step float64) (m1, m2 float64) {
 	if hi <= lo {
-		return math.Ceil(lo / step)
+		k := math.Ceil(lo / step)
+		return k, k * k
 	}
-	sum := 0.0
 	for k := math.Ceil(lo / step); (k-1)*step < hi; k++ {
 		a, b := math.Max(lo, (k-1)*step), math.Min(hi, k*step)
-		sum += k * (b - a)
+		m1 += k * (b - a)
+		m2 += k * k * (b - a)
 	}
-	return sum / (hi - lo)
+	return m1 / (hi - lo), m2 / (hi - lo)
+}
+
+// maxMoments returns E[M] and E[M²] for M = max(X, Y), X and Y independent
+// and uniform on [a1, b1] and [a2, b2] (a point if a == b), all ≥ 0. It
+// integrates E[M] = ∫ P(M > m) dm and E[M²] = ∫ 2m P(M > m) dm between the
+// ends of the two ranges, where the integrands are polynomials of degree
+// three at most, on which Simpson's rule is exact.
+func maxMoments(a1, b1, a2, b2 float64) (m1, m2 float64) {
+	cdf := func(m, a, b, mid float64) float64 {
+		switch {
+		case b == a && mid < a, mid <= a:
+			return 0
+		case b == a, mid >= b:
+			return 1
+		}
+		return (m - a) / (b - a)
+	}
+	pts := []float64{0, a1, b1, a2, b2}
+	slices.Sort(pts)
+	for i := 1; i < len(pts); i++ {
+		lo, hi := pts[i-1], pts[i]
+		if hi <= lo {
+			continue
+		}
+		mid := (lo + hi) / 2
+		above := func(m float64) float64 { return 1 - cdf(m, a1, b1, mid)*cdf(m, a2, b2, mid) }
+		simpson := func(g func(float64) float64) float64 { return (hi - lo) / 6 * (g(lo) + 4*g(mid) + g(hi)) }
+		m1 += simpson(above)
+		m2 += simpson(func(m float64) float64 { return 2 * m * above(m) })
+	}
+	return m1, m2
+}
+
+// cycle returns the mean and the mean square of the time between two calls
+// one pod makes to the dependency during a long outage, in seconds.
+//
+// Without a breaker that is the probe period, or the check interval
+// (jittered by ±CheckJitter) plus the failed call: a background check waits
+// its interval after each run ends. With a breaker, a failed trial reopens
+// it for Open × (1 + U × BreakerJitter), U uniform in [0, 1), from the
+// moment the trial failed. A background check's loop sleeps until that
+// moment or for its jittered interval, whichever is later, and makes the
+// trial then: the cycle is hold + the longer of the two, which is the open
+// period unless the interval is longer. The kubelet's ticker runs on
+// regardless, so an on-request trial lands on the first probe at least hold
+// + open after the failed one: the k-th probe, k = ceil((hold + open) /
+// Period).
+func (p Params) cycle(s Scenario, f Fault) (mean, meanSq float64) {
+	h := p.hold(s, f)
+	open, jitter := seconds(p.Open), seconds(p.Open)*p.BreakerJitter
+	// uniform returns the moments of a + U × w, U uniform in [0, 1).
+	uniform := func(a, w float64) (float64, float64) {
+		m := a + w/2
+		return m, m*m + w*w/12
+	}
+	switch s {
+	case OnRequestNoBreaker, OnRequestLiveToo:
+		return seconds(p.Period), seconds(p.Period) * seconds(p.Period)
+	case BackgroundNoBreaker:
+		i := seconds(p.Interval)
+		return uniform(h+i*(1-p.CheckJitter), 2*i*p.CheckJitter)
+	case BackgroundBreaker:
+		i := seconds(p.Interval)
+		w1, w2 := maxMoments(i*(1-p.CheckJitter), i*(1+p.CheckJitter), open, open+jitter)
+		return h + w1, w2 + 2*h*w1 + h*h
+	case OnRequestBreaker:
+		k1, k2 := ceilMoments(h+open, h+open+jitter, seconds(p.Period))
+		return seconds(p.Period) * k1, seconds(p.Period) * seconds(p.Period) * k2
+	}
+	panic("unknown scenario")
 }
 
 // Cycle returns the mean time between two calls one pod makes to the
-// dependency during a long outage, in seconds.
-//
-// Without a breaker that is the probe period, or the check interval plus
-// the failed call (a background check waits its interval after each run
-// ends). With a breaker, a failed trial reopens it for Open × (1 + U ×
-// BreakerJitter), U uniform in [0, 1); the next trial is made by the first
-// check after that. A background check's timer restarts when the trial
-// ends, so the trial lands on the k-th tick after it, k = ceil(open /
-// Interval); the kubelet's ticker runs on regardless, so an on-request
-// trial lands on the first probe at least hold + open after the last one.
-// The check interval's own jitter is ignored (it shifts single ticks by up
-// to CheckJitter × Interval without changing the mean much).
+// dependency during a long outage, in seconds (see cycle).
 func (p Params) Cycle(s Scenario, f Fault) float64 {
-	h := p.hold(s, f)
-	lo, hi := seconds(p.Open), seconds(p.Open)*(1+p.BreakerJitter)
-	switch s {
-	case OnRequestNoBreaker, OnRequestLiveToo:
-		return seconds(p.Period)
-	case BackgroundNoBreaker:
-		return seconds(p.Interval) + h
-	case BackgroundBreaker:
-		return h + seconds(p.Interval)*expectedCeil(lo, hi, seconds(p.Interval))
-	case OnRequestBreaker:
-		return seconds(p.Period) * expectedCeil(h+lo, h+hi, seconds(p.Period))
-	}
-	panic("unknown scenario")
+	m, _ := p.cycle(s, f)
+	return m
 }
 
 // CallsPerPod returns the calls per second one pod makes to the dependency
@@ -223,22 +274,19 @@ func (p Params) OpenWithin(s Scenario, f Fault) float64 {
 // RecoverWithin returns the longest time from the dependency's recovery
 // until the pod's readiness handler answers 200 again, in seconds. The
 // worst case is a recovery just after a call (a trial, with a breaker)
-// began, which then fails. A background check then waits out the longest
-// open period, Open × (1 + BreakerJitter), and makes its trial at the next
-// tick, at most one jittered interval later; or, counting ticks, at the
-// latest after the most ticks of the shortest length that can fit in the
-// longest open period, each of the longest length. The kubelet's ticker
-// does not restart, so an on-request trial comes with the first probe
-// tick at least hold + open after the failed one.
+// began, which then fails. A background check then sleeps until its
+// breaker's trial time, at most Open × (1 + BreakerJitter) after the failed
+// trial ended, or for its interval if that is longer, and its trial passes. The kubelet's ticker does not restart,
+// so an on-request trial comes with the first probe tick at least hold +
+// open after the failed one.
 func (p Params) RecoverWithin(s Scenario, f Fault) float64 {
 	h := p.hold(s, f)
 	open := seconds(p.Open) * (1 + p.BreakerJitter)
-	longTick, shortTick := seconds(p.Interval)*(1+p.CheckJitter), seconds(p.Interval)*(1-p.CheckJitter)
 	switch s {
 	case BackgroundNoBreaker:
-		return h + longTick
+		return h + seconds(p.Interval)*(1+p.CheckJitter)
 	case BackgroundBreaker:
-		return h + math.Min(open+longTick, math.Ceil(open/shortTick)*longTick)
+		return h + math.Max(open, seconds(p.Interval)*(1+p.CheckJitter))
 	case OnRequestBreaker:
 		return seconds(p.Period) * math.Ceil((h+open)/seconds(p.Period))
 	}
@@ -246,28 +294,83 @@ func (p Params) RecoverWithin(s Scenario, f Fault) float64 {
 }
 
 // RecoverMean returns the mean time from the dependency's recovery until
-// readiness passes again, for a recovery at a random moment: half a cycle.
+// readiness passes again, for a recovery at a random moment of a long
+// outage: the mean time until the pod's next call, E[L²] / (2 E[L]) for
+// cycles of length L. That is half a cycle plus Var(L) / (2 E[L]): a
+// random moment falls more often in a long cycle than in a short one.
 func (p Params) RecoverMean(s Scenario, f Fault) float64 {
-	return p.Cycle(s, f) / 2
+	m, m2 := p.cycle(s, f)
+	return m2 / (2 * m)
 }
 
 // Herd is the peak rate of trial calls, fleet-wide, in calls per second,
-// when every pod's breaker opened at the same moment: a trial comes at the
-// jittered end of the open period (spread uniformly over Open × jitter),
-// then waits for whatever makes it, spread uniformly over window: the next
-// check tick (window = Interval, the pods' check phases being independent),
-// the next probe (window = Period), or, for application traffic, nothing
-// (window = how far apart traffic opened the breakers). The peak density of
-// the sum of two uniform spreads is 1 / the wider one. At recovery the
-// trials that succeed are followed at once by each pod's traffic and its
-// connection pool refilling, so this is also the rate at which pods come
-// back.
+// when every pod's breaker opened within window of each other. A trial is
+// due at the jittered end of the open period (spread uniformly over Open ×
+// jitter), and is made at once by application traffic and by a background
+// check, which sleeps until it is due (see BackgroundHerdWindow); an
+// on-request check makes it at the pod's next probe, spread uniformly over
+// the probe period (the kubelet starts each pod's prober at a random
+// moment), so pass window = Period for those. The peak density of the sum of two uniform spreads is 1 / the
+// wider one. At recovery the trials that succeed are followed at once by
+// each pod's traffic and its connection pool refilling, so this is also
+// the rate at which pods come back.
 func (p Params) Herd(window time.Duration, jitter float64) float64 {
 	w := math.Max(seconds(window), seconds(p.Open)*jitter)
 	if w == 0 {
 		return math.Inf(1)
 	}
 	return float64(p.Pods) / w
+}
+
+// BackgroundHerdWindow returns how far apart the trials of background checks
+// come, before the jitter, when application traffic opened their breakers
+// within Spread of each other: Spread, since each check sleeps until its
+// trial is due; or, when the check interval is longer than the open period,
+// the interval, since each check then waits for a tick of its own after the
+// opening, and its interval after that.
+func (p Params) BackgroundHerdWindow() time.Duration {
+	if float64(p.Interval)*(1+p.CheckJitter) > float64(p.Open) {
+		return p.Interval
+	}
+	return p.Spread
+}
+
+// HerdWave is the peak rate of the n-th wave of trials (n ≥ 1), fleet-wide,
+// in calls per second, when every pod's breaker opened at the same moment
+// and its trials are made as soon as they are due (application traffic,
+// background checks) and fail: each failed trial adds an independent
+// jittered open period, so the n-th wave is spread as the sum of n
+// uniforms, whose peak density is the Irwin–Hall one. The second wave is
+// as high as the first; later ones flatten.
+func (p Params) HerdWave(n int, jitter float64) float64 {
+	w := seconds(p.Open) * jitter
+	if w == 0 {
+		return math.Inf(1)
+	}
+	return float64(p.Pods) * irwinHallPeak(n) / w
+}
+
+// irwinHallPeak returns the largest value of the density of the sum of n
+// independent uniforms on [0, 1), reached at n/2.
+func irwinHallPeak(n int) float64 {
+	if n <= 2 {
+		return 1
+	}
+	x := float64(n) / 2
+	sum, binom := 0.0, 1.0
+	for k := 0; float64(k) <= x; k++ {
+		term := binom * math.Pow(x-float64(k), float64(n-1))
+		if k%2 == 1 {
+			term = -term
+		}
+		sum += term
+		binom = binom * float64(n-k) / float64(k+1)
+	}
+	fact := 1.0
+	for i := 2; i < n; i++ {
+		fact *= float64(i)
+	}
+	return sum / fact
 }
 
 // Scale returns p with every duration multiplied by f, for a run of the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -17,17 +18,36 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// Measured is what a validation run saw at one blackholed dependency, in
-// the run's own (scaled) time. It is measured per pod, from the gaps between
-// one pod's consecutive calls and from how long each call held its
-// connection, rather than by counting calls fleet-wide in a window: pods
-// whose breakers opened in the same check interval make their trials in
-// waves, and a count over a few cycles would depend on where the window
-// cuts the waves.
+// Measured is what a validation run saw of one scenario, in the run's own
+// (scaled) time.
+//
+// The load is measured per pod, from the gaps between one pod's consecutive
+// calls and from how long each call held its connection, rather than by
+// counting calls fleet-wide in a window: pods whose breakers opened close
+// together make their trials in waves, and a count over a few cycles would
+// depend on where the window cuts the waves.
+//
+// The recovery is measured per pod too: the dependency comes back for each
+// pod at a moment of its own, drawn uniformly over a window a few cycles
+// long, so that the pods sample every phase of their cycle, as recoveries
+// at random moments do.
 type Measured struct {
 	Cycle time.Duration // mean gap between a pod's consecutive calls
 	Hold  time.Duration // mean time a call held its connection
 	Calls int           // calls that started within the window
+
+	Recovered int // pods whose readiness passed after their recovery
+	// Missed counts the pods left out of the recovery figures because a
+	// call they made after their recovery failed all the same: on a busy
+	// machine, with time scaled down, a dial or an answer can take longer
+	// than the timeout. The model takes a call to a healthy dependency to
+	// succeed.
+	Missed  int
+	Recover time.Duration // mean time from a pod's recovery until its readiness passed
+	// RecoverErr is the standard error of Recover: recoveries at random
+	// moments vary by up to a cycle, and the pods are a sample of them.
+	RecoverErr time.Duration
+	RecoverMax time.Duration // the longest of those times
 }
 
 // CallsPerPod returns calls per second per pod.
@@ -37,29 +57,40 @@ func (m Measured) CallsPerPod() float64 { return 1 / m.Cycle.Seconds() }
 // (Little's law).
 func (m Measured) HeldPerPod() float64 { return m.Hold.Seconds() / m.Cycle.Seconds() }
 
+// Validation is the outcome of Validate.
+type Validation struct {
+	Scenarios map[Scenario]Measured
+	Herd      HerdMeasured
+}
+
 // sink is a dependency that blackholes: it accepts every connection, never
-// answers, and records which pod opened it (the pod's first line), when, and
-// when the pod gave up.
+// answers, and records which pod opened it (the pod's first line), when,
+// and when the pod gave up. It answers a pod's calls made before
+// healthyUntil or after the pod's own recovery moment: one byte, which the
+// pod's check takes as a pass.
 type sink struct {
 	l  net.Listener
 	wg sync.WaitGroup
 
-	mu    sync.Mutex
-	spans []span
-	open  map[net.Conn]int // index into spans
+	mu           sync.Mutex
+	spans        []span
+	open         map[net.Conn]int // index into spans
+	healthyUntil time.Time
+	recoverAt    map[int]time.Time // by pod
 }
 
 type span struct {
 	pod        int
+	live       bool      // made by a liveness probe (scenario (a'))
 	start, end time.Time // end zero: still open
 }
 
-func newSink() (*sink, error) {
+func newSink(healthyUntil time.Time, recoverAt map[int]time.Time) (*sink, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{l: l, open: make(map[net.Conn]int)}
+	s := &sink{l: l, open: make(map[net.Conn]int), healthyUntil: healthyUntil, recoverAt: recoverAt}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
@@ -74,26 +105,38 @@ func (s *sink) serve() {
 		if err != nil {
 			return
 		}
+		start := time.Now()
 		s.mu.Lock()
 		if s.open == nil { // closing
 			s.mu.Unlock()
 			_ = c.Close()
 			return
 		}
-		s.spans = append(s.spans, span{start: time.Now()})
+		s.spans = append(s.spans, span{pod: -1, start: start})
 		s.open[c] = len(s.spans) - 1
 		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			pod := -1
-			if line, err := bufio.NewReader(io.LimitReader(c, 16)).ReadString('\n'); err == nil {
-				pod, _ = strconv.Atoi(strings.TrimSpace(line))
+			pod, live := -1, false
+			if line, err := bufio.NewReader(io.LimitReader(c, 32)).ReadString('\n'); err == nil {
+				f := strings.Fields(line)
+				if len(f) > 0 {
+					pod, _ = strconv.Atoi(f[0])
+				}
+				live = len(f) > 1 && f[1] == "live"
 			}
-			_, _ = io.Copy(io.Discard, c) // until the client gives up
+			s.mu.Lock()
+			at, recovers := s.recoverAt[pod]
+			answer := pod >= 0 && (start.Before(s.healthyUntil) || recovers && !start.Before(at))
+			s.mu.Unlock()
+			if answer {
+				_, _ = c.Write([]byte{'+'})
+			}
+			_, _ = io.Copy(io.Discard, c) // until the client gives up or is done
 			s.mu.Lock()
 			if i, ok := s.open[c]; ok {
-				s.spans[i].pod, s.spans[i].end = pod, time.Now()
+				s.spans[i].pod, s.spans[i].live, s.spans[i].end = pod, live, time.Now()
 				delete(s.open, c)
 			}
 			s.mu.Unlock()
@@ -146,10 +189,14 @@ func (s *sink) measure(from, to time.Time) Measured {
 }
 
 // dial is the check pod runs: connect, say who it is, and wait for an
-// answer that a blackholed dependency never gives, until the context's
-// deadline.
-func dial(addr string, pod int) health.CheckFunc {
-	hello := []byte(strconv.Itoa(pod) + "\n")
+// answer, until the context's deadline. One byte is a healthy answer; a
+// blackholed dependency never gives one.
+func dial(addr string, pod int, live bool) health.CheckFunc {
+	hello := strconv.Itoa(pod)
+	if live {
+		hello += " live"
+	}
+	msg := []byte(hello + "\n")
 	return func(ctx context.Context) error {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", addr)
@@ -160,13 +207,11 @@ func dial(addr string, pod int) health.CheckFunc {
 		if dl, ok := ctx.Deadline(); ok {
 			_ = c.SetDeadline(dl)
 		}
-		if _, err := c.Write(hello); err != nil {
+		if _, err := c.Write(msg); err != nil {
 			return err
 		}
-		if _, err := c.Read(make([]byte, 1)); err != nil {
-			return err
-		}
-		return errors.New("the dependency answered")
+		_, err = c.Read(make([]byte, 1))
+		return err
 	}
 }
 
@@ -198,40 +243,131 @@ func prober(ctx context.Context, wg *sync.WaitGroup, p Params, probe func(contex
 	}()
 }
 
-// fleet runs pods pods of scenario s against a blackholed sink.
-type fleet struct {
-	sink   *sink
-	regs   []*health.Registry
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+// callLog records the calls the pods' checks make, as the pods see them.
+type callLog struct {
+	mu    sync.Mutex
+	calls []call
 }
 
-func startFleet(p Params, s Scenario, pods int) (*fleet, error) {
-	sk, err := newSink()
+type call struct {
+	pod    int
+	start  time.Time
+	failed bool
+}
+
+// record returns check, recording each of its calls.
+func (l *callLog) record(pod int, check health.CheckFunc) health.CheckFunc {
+	return func(ctx context.Context) error {
+		start := time.Now()
+		err := check(ctx)
+		l.mu.Lock()
+		l.calls = append(l.calls, call{pod: pod, start: start, failed: err != nil})
+		l.mu.Unlock()
+		return err
+	}
+}
+
+// failedAfter reports whether a call pod started at or after from, and
+// before until unless that is zero, failed.
+func (l *callLog) failedAfter(pod int, from, until time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.calls {
+		if c.pod == pod && c.failed && !c.start.Before(from) && (until.IsZero() || c.start.Before(until)) {
+			return true
+		}
+	}
+	return false
+}
+
+// firsts returns, for each pod, when its first call at or after from
+// started.
+func (l *callLog) firsts(from time.Time) map[int]time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	first := make(map[int]time.Time)
+	for _, c := range l.calls {
+		if _, ok := first[c.pod]; !ok && !c.start.Before(from) {
+			first[c.pod] = c.start
+		}
+	}
+	return first
+}
+
+// readiness records when each pod's readiness first passed.
+type readiness struct {
+	mu     sync.Mutex
+	passed map[int]time.Time
+}
+
+func (r *readiness) pass(pod int, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.passed[pod]; !ok {
+		r.passed[pod] = at
+	}
+}
+
+func (r *readiness) get(pod int) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.passed[pod]
+	return at, ok
+}
+
+// fleet runs pods of one scenario against a sink of their own.
+type fleet struct {
+	sink      *sink
+	regs      []*health.Registry
+	ready     readiness
+	calls     callLog
+	recoverAt map[int]time.Time
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// fleetConfig says how a fleet's dependency behaves.
+type fleetConfig struct {
+	healthyUntil time.Time         // calls before this are answered
+	recoverAt    map[int]time.Time // by pod: calls from this moment are answered
+}
+
+func startFleet(p Params, s Scenario, pods int, fc fleetConfig) (*fleet, error) {
+	sk, err := newSink(fc.healthyUntil, fc.recoverAt)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &fleet{sink: sk, cancel: cancel}
+	f := &fleet{sink: sk, cancel: cancel, recoverAt: fc.recoverAt, ready: readiness{passed: make(map[int]time.Time)}}
 	failures := uint32(p.Failures)
 	breaker := health.WithBreaker(gobreaker.Settings{
 		Timeout:     p.Open,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 	})
 	for pod := range pods {
-		check := dial(sk.addr(), pod)
+		check := f.calls.record(pod, dial(sk.addr(), pod, false))
 		switch s {
 		case OnRequestNoBreaker, OnRequestLiveToo:
 			// A hand-written handler: no library, the probe's own
 			// deadline is the only bound.
-			probe := func(ctx context.Context) { _ = check(ctx) }
-			prober(ctx, &f.wg, p, probe)
+			prober(ctx, &f.wg, p, func(ctx context.Context) {
+				if check(ctx) == nil {
+					f.ready.pass(pod, time.Now())
+				}
+			})
 			if s == OnRequestLiveToo {
-				prober(ctx, &f.wg, p, probe)
+				live := dial(sk.addr(), pod, true)
+				prober(ctx, &f.wg, p, func(ctx context.Context) { _ = live(ctx) })
 			}
 			continue
 		}
-		reg := health.New()
+		// Readiness passes while the group is empty, then fails once the
+		// check is registered: the pass that counts follows a failure.
+		reg := health.New(health.OnStatusChange(func(ev health.Event) {
+			if ev.Group == health.Readiness && ev.Check == "" && ev.From == health.StatusFail && ev.To == health.StatusPass {
+				f.ready.pass(pod, ev.Time)
+			}
+		}))
 		f.regs = append(f.regs, reg)
 		var opts []health.CheckOption
 		switch s {
@@ -245,7 +381,7 @@ func startFleet(p Params, s Scenario, pods int) (*fleet, error) {
 		}
 		opts = append(opts, health.Timeout(p.Timeout))
 		if err := reg.Register(health.Readiness, "dependency", check, opts...); err != nil {
-			f.stop()
+			_ = f.stop()
 			return nil, err
 		}
 		if s == OnRequestBreaker {
@@ -253,6 +389,30 @@ func startFleet(p Params, s Scenario, pods int) (*fleet, error) {
 		}
 	}
 	return f, nil
+}
+
+// recovery returns how long each pod's readiness took to pass after its
+// recovery moment.
+func (f *fleet) recovery(m *Measured) {
+	var times []float64
+	for pod, at := range f.recoverAt {
+		passed, ok := f.ready.get(pod)
+		if f.calls.failedAfter(pod, at, passed) {
+			m.Missed++
+			continue
+		}
+		if ok {
+			d := passed.Sub(at)
+			times = append(times, d.Seconds())
+			m.RecoverMax = max(m.RecoverMax, d)
+		}
+	}
+	m.Recovered = len(times)
+	mean, sd := meanStdDev(times)
+	m.Recover = secondsDuration(mean)
+	if len(times) > 1 {
+		m.RecoverErr = secondsDuration(sd / math.Sqrt(float64(len(times))))
+	}
 }
 
 func (f *fleet) stop() error {
@@ -266,11 +426,37 @@ func (f *fleet) stop() error {
 	return err
 }
 
+func meanStdDev(xs []float64) (mean, sd float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	for _, x := range xs {
+		sd += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sd / float64(len(xs)-1))
+}
+
+func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
 // Validate runs every scenario at once, pods pods each, in scaled time
 // (p should already be scaled), against a blackholed dependency per
-// scenario: it waits warm for the fleets to settle into their outage
-// behaviour, then measures for window.
-func Validate(ctx context.Context, p Params, pods int, warm, window time.Duration) (map[Scenario]Measured, error) {
+// scenario. It waits warm for the fleets to settle into their outage
+// behaviour, then measures the load for window; then the dependency
+// recovers for each pod at a moment drawn uniformly over a second window,
+// and it waits for their readiness to pass. Meanwhile, unless herdPods is
+// 0, a fleet of herdPods background dependency checks, whose breakers
+// application traffic opens all at once, measures the herd (see Herd).
+func Validate(ctx context.Context, p Params, pods, herdPods int, warm, window time.Duration) (Validation, error) {
+	start := time.Now()
+	from := start.Add(warm)
+	to := from.Add(window)
 	fleets := make(map[Scenario]*fleet, len(Scenarios))
 	stopAll := func() error {
 		var err error
@@ -279,25 +465,44 @@ func Validate(ctx context.Context, p Params, pods int, warm, window time.Duratio
 		}
 		return err
 	}
+	var slowest float64
 	for _, s := range Scenarios {
-		f, err := startFleet(p, s, pods)
+		recoverAt := make(map[int]time.Time, pods)
+		for pod := range pods {
+			recoverAt[pod] = to.Add(rand.N(window))
+		}
+		f, err := startFleet(p, s, pods, fleetConfig{recoverAt: recoverAt})
 		if err != nil {
-			return nil, errors.Join(fmt.Errorf("%v: %w", s, err), stopAll())
+			return Validation{}, errors.Join(fmt.Errorf("%v: %w", s, err), stopAll())
 		}
 		fleets[s] = f
+		slowest = math.Max(slowest, p.RecoverWithin(s, Blackhole))
 	}
-	from := time.Now().Add(warm)
-	to := from.Add(window)
-	t := time.NewTimer(time.Until(to))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return nil, errors.Join(ctx.Err(), stopAll())
-	case <-t.C:
+	out := Validation{Scenarios: make(map[Scenario]Measured, len(fleets))}
+	if herdPods > 0 {
+		// The herd runs while the others settle.
+		h, err := Herd(ctx, p, herdPods)
+		if err != nil {
+			return Validation{}, errors.Join(fmt.Errorf("herd: %w", err), stopAll())
+		}
+		out.Herd = h
 	}
-	out := make(map[Scenario]Measured, len(fleets))
+	if err := sleepUntil(ctx, to); err != nil {
+		return Validation{}, errors.Join(err, stopAll())
+	}
 	for s, f := range fleets {
-		out[s] = f.sink.measure(from, to)
+		out.Scenarios[s] = f.sink.measure(from, to)
+	}
+	// The last recovery comes at the end of the second window; readiness
+	// passes within the slowest scenario's bound of it, plus slack for a
+	// busy machine.
+	if err := sleepUntil(ctx, to.Add(window+secondsDuration(slowest*1.25)+p.Timeout)); err != nil {
+		return Validation{}, errors.Join(err, stopAll())
+	}
+	for s, f := range fleets {
+		m := out.Scenarios[s]
+		f.recovery(&m)
+		out.Scenarios[s] = m
 	}
 	return out, stopAll()
 }
