@@ -95,7 +95,11 @@ func exerciseOutage(t *testing.T, svc *service, o outage) string {
 	t.Logf("after the kill: readiness failed within %v, breaker open within %v (bounds %v, %v)", failed, opened, failBound, openBound)
 
 	// The failure reason reaches the log, not the response.
-	fail := svc.waitLog(mark, time.Second, statusLog(o.check, "fail"))
+	// Match the pass -> fail line: log lines are written asynchronously, so
+	// the start-up line (pending -> fail, "no result yet") may land after
+	// the mark.
+	wentDown := statusLog(o.check, "fail")
+	fail := svc.waitLog(mark, time.Second, func(l map[string]any) bool { return wentDown(l) && l["from"] == "pass" })
 	if reason, _ := fail["error"].(string); !containsAny(reason, o.reasons) {
 		t.Errorf("logged failure reason %q, want one of %q", reason, o.reasons)
 	}
