@@ -35,6 +35,9 @@ var (
 	// ErrNotDependency: the named check has no circuit breaker because it
 	// was not registered with Dependency.
 	ErrNotDependency = errors.New("not a dependency check")
+	// ErrMisconfigured: the check was made by Misconfigured, typically by a
+	// constructor of package checks given arguments that can never work.
+	ErrMisconfigured = errors.New("misconfigured check")
 )
 
 // Reasons a check result carries in CheckResult.Err and Event.Err besides

@@ -106,6 +106,9 @@ func (r *Registry) register(g Group, name string, fn CheckFunc, opts []CheckOpti
 	if fn == nil {
 		return ErrNilCheck
 	}
+	if err := misconfiguration(fn); err != nil {
+		return err
+	}
 	cfg := defaultCheckConfig()
 	for i, o := range opts {
 		if o == nil {
