@@ -58,6 +58,7 @@ func DefaultBreakerSettings() gobreaker.Settings {
 // safe for concurrent use.
 type Breaker struct {
 	cb       *gobreaker.CircuitBreaker[struct{}]
+	settings gobreaker.Settings // as configured, for CheckInfo
 	open     time.Duration
 	onChange func(BreakerChange) // called outside gobreaker's lock
 	user     func(name string, from, to gobreaker.State)
@@ -93,8 +94,8 @@ func newBreaker(name string, custom *gobreaker.Settings, onChange func(BreakerCh
 		st.IsExcluded = user.IsExcluded
 		st.OnStateChange = user.OnStateChange
 	}
-	b := &Breaker{open: st.Timeout, onChange: onChange, user: st.OnStateChange}
 	st.Name = name
+	b := &Breaker{open: st.Timeout, onChange: onChange, user: st.OnStateChange, settings: st}
 	userExcluded := st.IsExcluded
 	// A probe abandoned by its caller, or a registry shutting down, says
 	// nothing about the dependency. The check's own timeout does.
@@ -204,4 +205,18 @@ func Call[T any](b *Breaker, fn func() (T, error)) (T, error) {
 		b.lastSuccess.Store(time.Now().UnixNano())
 	}
 	return v, err
+}
+
+// breakerChanged is the breaker's onChange: it runs outside gobreaker's lock.
+func (r *Registry) breakerChanged(c *check, ch BreakerChange) {
+	r.publish(Event{Time: time.Now(), Group: c.group, Check: c.name, Breaker: &ch})
+	r.changed(c.group)
+	if ch.To == gobreaker.StateClosed && c.wake != nil {
+		// Closed by application traffic while the check slept until its
+		// trial: check now rather than report a stale failure.
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
 }

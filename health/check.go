@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
@@ -94,7 +95,8 @@ func (r *Registry) execute(c *check) {
 	if errors.Is(o.err, context.Canceled) && r.ctx.Err() != nil {
 		return // the registry is closing: keep the last real result
 	}
-	r.record(c, o)
+	res := r.record(c, o)
+	r.observeRun(runOf(c, o, res))
 }
 
 // runOnce calls the check on a goroutine of its own so that the verdict is
@@ -149,8 +151,8 @@ func (r *Registry) call(c *check, ctx context.Context) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pe := &PanicError{Value: v, Stack: debug.Stack()}
-			r.logger.Error("health check panicked", "group", c.group.String(), "check", c.name,
-				"panic", fmt.Sprint(v), "stack", string(pe.Stack))
+			r.logf(slog.LevelError, "health check panicked", slog.String("group", c.group.String()),
+				slog.String("check", c.name), slog.String("panic", safeSprint(v)), slog.String("stack", string(pe.Stack)))
 			err = pe
 		}
 	}()
@@ -248,4 +250,24 @@ func (t *tracker) close() <-chan struct{} {
 		}
 	}
 	return t.idle
+}
+
+// runOf describes a recorded run for observers.
+func runOf(c *check, o outcome, res CheckResult) Run {
+	run := Run{Group: c.group, Check: c.name, Status: res.Status, Start: o.start, Duration: o.duration, Err: o.err}
+	switch {
+	case o.err == nil:
+		run.Result = RunPass
+	case errors.Is(o.err, ErrBreakerOpen):
+		run.Result = RunBreakerOpen
+	case errors.Is(o.err, ErrTimeout), errors.Is(o.err, ErrStillRunning):
+		run.Result = RunTimeout
+	case errors.Is(o.err, ErrPanic):
+		run.Result = RunPanic
+	case res.Status == StatusWarn:
+		run.Result = RunWarn
+	default:
+		run.Result = RunFail
+	}
+	return run
 }

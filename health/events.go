@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 )
 
-// Event is a change the registry announces to OnStatusChange hooks and its
-// logger: a check's or a group's status changed, or (Breaker != nil) a
-// dependency's circuit breaker changed state.
+// Event is a change the registry announces to OnStatusChange hooks,
+// observers and its logger: a check's or a group's status changed, or
+// (Breaker != nil) a dependency's circuit breaker changed state.
 type Event struct {
 	Time  time.Time
 	Group Group
@@ -25,114 +26,328 @@ type Event struct {
 	// to have while pending (ErrPending): the event carries its reason.
 	// Both are StatusUnknown for breaker events.
 	From, To Status
-	// Err is the reason for To when it is not pass. Unlike HTTP output it
-	// is never withheld: hooks and logs are inside the trust boundary.
+	// Err is the reason for To when To is warn or fail, and nil otherwise.
+	// Unlike HTTP output it is never withheld: hooks and logs are inside the
+	// trust boundary. It is ErrPending while a check has no result yet.
 	Err error
 	// Breaker is set for a breaker state change.
 	Breaker *BreakerChange
 }
 
-// dispatcher delivers events one at a time, in order, on a goroutine that
-// exists only while events are pending, so that a slow hook never delays a
-// probe and an idle registry holds no goroutine.
-type dispatcher struct {
-	hooks   []func(Event)
+// RunResult says how one run of a check ended, in the terms metrics count
+// by. The zero value is not a valid result.
+type RunResult uint8
+
+const (
+	// RunPass: the check returned nil.
+	RunPass RunResult = iota + 1
+	// RunWarn: the check's error made it warn (Warn, or NonCritical).
+	RunWarn
+	// RunFail: the check returned an error (and did not time out, panic or
+	// meet an open breaker).
+	RunFail
+	// RunTimeout: the check did not return within its timeout, or it was
+	// not started because its previous run still had not returned
+	// (ErrStillRunning).
+	RunTimeout
+	// RunPanic: the check panicked or called runtime.Goexit, or so did user
+	// code the run called into (an error's methods, a breaker callback).
+	RunPanic
+	// RunBreakerOpen: the dependency's circuit breaker answered without
+	// calling the check.
+	RunBreakerOpen
+)
+
+// String returns "pass", "warn", "fail", "timeout", "panic" or
+// "breaker-open": label values for metrics.
+func (r RunResult) String() string {
+	switch r {
+	case RunPass:
+		return "pass"
+	case RunWarn:
+		return "warn"
+	case RunFail:
+		return "fail"
+	case RunTimeout:
+		return "timeout"
+	case RunPanic:
+		return "panic"
+	case RunBreakerOpen:
+		return "breaker-open"
+	}
+	return fmt.Sprintf("RunResult(%d)", uint8(r))
+}
+
+// Run is one completed run of a check: what observers count and time.
+type Run struct {
+	Group Group
+	Check string
+	// Result says how the run ended; Status is the status it gave the
+	// check (pass, warn or fail).
+	Result RunResult
+	Status Status
+	// Start is when the run began and Duration how long it took to give
+	// its verdict (at most about the check's timeout, even when the check
+	// itself goes on running).
+	Start    time.Time
+	Duration time.Duration
+	// Err is the run's error; nil for RunPass.
+	Err error
+}
+
+// An Observer learns of every run and every change, for metrics and other
+// instrumentation (see AddObserver). Its methods are called on a goroutine
+// of the registry's, one call at a time and in order, never on a probe
+// request and never under a lock of the registry's.
+type Observer interface {
+	// ObserveRun is called once for each completed run of a check.
+	ObserveRun(Run)
+	// ObserveEvent is called for each Event, as OnStatusChange hooks are.
+	ObserveEvent(Event)
+}
+
+// DefaultQueueLen is how many items (events, runs, log records) a hook, an
+// observer or the logger may fall behind before newer items are dropped
+// for it. Dropping is counted and logged, so that a consumer stuck for good
+// costs bounded memory and no probe ever waits for it.
+const DefaultQueueLen = 4096
+
+// AddObserver makes the registry report every run and every event to o
+// from now on, and returns a function that stops it (calling it more than
+// once is harmless). o sees what happens after the call only: take the
+// current state from Latest or Checks. A panic or runtime.Goexit in o is
+// recovered and logged, and o still gets later items; an o that falls more
+// than DefaultQueueLen items behind loses the newest ones (counted and
+// logged). A nil o is ignored.
+func (r *Registry) AddObserver(o Observer) (remove func()) {
+	if o == nil {
+		return func() {}
+	}
+	m := r.newMailbox("observer", func(it *item) {
+		if it.isRun {
+			o.ObserveRun(it.run)
+		} else {
+			o.ObserveEvent(it.ev)
+		}
+	})
+	m.runs = true
+	r.subsMu.Lock()
+	r.subs = append(r.subs[:len(r.subs):len(r.subs)], m)
+	r.subsMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.subsMu.Lock()
+			defer r.subsMu.Unlock()
+			subs := make([]*mailbox, 0, len(r.subs))
+			for _, s := range r.subs {
+				if s != m {
+					subs = append(subs, s)
+				}
+			}
+			r.subs = subs
+		})
+	}
+}
+
+// item is one thing a mailbox delivers: an event, a run, or (logger only)
+// a log record.
+type item struct {
+	isRun bool
+	ev    Event
+	run   Run
+	log   *logRecord
+}
+
+type logRecord struct {
+	level slog.Level
+	msg   string
+	attrs []slog.Attr
+}
+
+// mailbox delivers items to one subscriber (a hook, an observer or the
+// logger) in order, on a goroutine that exists only while items are
+// pending: an idle registry holds no goroutine, a slow subscriber delays
+// only itself, and a stuck one costs at most DefaultQueueLen items.
+type mailbox struct {
+	r       *Registry
+	kind    string // "hook", "observer" or "logger", for the log
+	deliver func(*item)
+	runs    bool // wants runs (observers)
+
 	mu      sync.Mutex
-	queue   []Event
+	queue   []item
 	running bool
+	dropped int // since the last report
 }
 
-func (r *Registry) emit(evs ...Event) {
-	d := &r.events
-	if len(evs) == 0 || len(d.hooks) == 0 && !r.logs {
-		return
-	}
-	d.mu.Lock()
-	d.queue = append(d.queue, evs...)
-	if d.running {
-		d.mu.Unlock()
-		return
-	}
-	if !r.tasks.add() { // closed: nobody is left to tell
-		d.queue = nil
-		d.mu.Unlock()
-		return
-	}
-	d.running = true
-	d.mu.Unlock()
-	go r.drain()
+func (r *Registry) newMailbox(kind string, deliver func(*item)) *mailbox {
+	return &mailbox{r: r, kind: kind, deliver: deliver}
 }
 
-func (r *Registry) drain() {
-	defer r.tasks.done()
-	d := &r.events
-	for {
-		d.mu.Lock()
-		batch := d.queue
-		d.queue = nil
-		if len(batch) == 0 {
-			d.running = false
-			d.mu.Unlock()
+// post queues it, starting the delivery goroutine if none is running.
+func (m *mailbox) post(it item) {
+	m.mu.Lock()
+	if len(m.queue) >= DefaultQueueLen {
+		m.dropped++
+		m.mu.Unlock()
+		return
+	}
+	m.queue = append(m.queue, it)
+	if m.running {
+		m.mu.Unlock()
+		return
+	}
+	if !m.r.tasks.add() { // closed: nobody is left to tell
+		m.queue = nil
+		m.mu.Unlock()
+		return
+	}
+	m.running = true
+	m.mu.Unlock()
+	go m.pump()
+}
+
+// pump delivers until the queue is empty. If the subscriber calls
+// runtime.Goexit, this goroutine ends there; its deferred function hands
+// the rest of the queue to a new one, so no later item is lost.
+func (m *mailbox) pump() {
+	finished := false
+	defer func() {
+		if !finished {
+			go m.pump() // still counted by the tracker: the task moves over
 			return
 		}
-		d.mu.Unlock()
-		for _, ev := range batch {
-			r.deliver(ev)
+		m.r.tasks.done()
+	}()
+	for {
+		m.mu.Lock()
+		if len(m.queue) == 0 {
+			m.running = false
+			m.mu.Unlock()
+			finished = true
+			return
+		}
+		it := m.queue[0]
+		m.queue[0] = item{}
+		m.queue = m.queue[1:]
+		if len(m.queue) == 0 {
+			m.queue = nil // let the backing array go
+		}
+		dropped := m.dropped
+		m.dropped = 0
+		m.mu.Unlock()
+		if dropped > 0 && m.kind != "logger" {
+			m.r.logf(slog.LevelWarn, "health: a slow "+m.kind+" fell behind; items dropped", slog.Int("dropped", dropped))
+		}
+		m.call(&it)
+	}
+}
+
+// call delivers one item, recovering a panic. A Goexit is not recovered:
+// it is reported by the deferred function and then ends the goroutine.
+func (m *mailbox) call(it *item) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		v := recover()
+		if m.kind == "logger" {
+			return // the logger cannot report its own failure
+		}
+		what := "called runtime.Goexit"
+		if v != nil {
+			what = "panicked: " + safeSprint(v)
+		}
+		m.r.logf(slog.LevelError, "health: "+m.kind+" "+what, slog.String("stack", string(debug.Stack())))
+	}()
+	m.deliver(it)
+	normal = true
+}
+
+// publish delivers ev to the logger, the hooks and the observers.
+func (r *Registry) publish(ev Event) {
+	r.subsMu.Lock()
+	subs := r.subs
+	r.subsMu.Unlock()
+	for _, m := range subs {
+		m.post(item{ev: ev})
+	}
+}
+
+// observeRun delivers run to the observers.
+func (r *Registry) observeRun(run Run) {
+	r.subsMu.Lock()
+	subs := r.subs
+	r.subsMu.Unlock()
+	for _, m := range subs {
+		if m.runs {
+			m.post(item{isRun: true, run: run})
 		}
 	}
 }
 
-func (r *Registry) deliver(ev Event) {
-	r.log(ev)
-	for _, hook := range r.events.hooks {
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					r.logger.Error("health status hook panicked", "panic", fmt.Sprint(v))
-				}
-			}()
-			hook(ev)
-		}()
+// logf sends a record to the logger, if there is one, through its mailbox.
+func (r *Registry) logf(level slog.Level, msg string, attrs ...slog.Attr) {
+	if r.logbox != nil {
+		r.logbox.post(item{log: &logRecord{level: level, msg: msg, attrs: attrs}})
 	}
 }
 
-func (r *Registry) log(ev Event) {
-	if !r.logs {
+// logItem is the logger's deliver function.
+func (r *Registry) logItem(it *item) {
+	if rec := it.log; rec != nil {
+		r.logger.LogAttrs(context.Background(), rec.level, rec.msg, rec.attrs...)
 		return
 	}
+	ev := it.ev
 	attrs := []slog.Attr{slog.String("group", ev.Group.String())}
 	if ev.Check != "" {
 		attrs = append(attrs, slog.String("check", ev.Check))
 	}
 	level, msg := slog.LevelInfo, "health status changed"
-	if ev.Breaker != nil {
+	switch {
+	case ev.Breaker != nil:
 		msg = "health circuit breaker changed state"
 		attrs = append(attrs, slog.String("from", ev.Breaker.From.String()), slog.String("to", ev.Breaker.To.String()))
-		if ev.Breaker.To != 0 { // not closed
+		if ev.Breaker.To != gobreaker.StateClosed {
 			level = slog.LevelWarn
 		}
-	} else {
+	case ev.Err == ErrPending:
+		// Not news of an outage: the check has not run yet.
+		msg = "health check waiting for its first result"
+		attrs = append(attrs, slog.String("assumed", ev.To.String()))
+	default:
 		attrs = append(attrs, slog.String("from", ev.From.String()), slog.String("to", ev.To.String()))
 		if ev.To == StatusWarn || ev.To == StatusFail {
 			level = slog.LevelWarn
 		}
-	}
-	if ev.Err != nil {
-		attrs = append(attrs, slog.String("error", ev.Err.Error()))
+		if ev.Err != nil {
+			attrs = append(attrs, slog.String("error", safeError(ev.Err)))
+		}
 	}
 	r.logger.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
-// breakerChanged is the breaker's onChange: it runs outside gobreaker's lock.
-func (r *Registry) breakerChanged(c *check, ch BreakerChange) {
-	r.emit(Event{Time: time.Now(), Group: c.group, Check: c.name, Breaker: &ch})
-	r.changed(c.group)
-	if ch.To == gobreaker.StateClosed && c.wake != nil {
-		// Closed by application traffic while the check slept until its
-		// trial: check now rather than report a stale failure.
-		select {
-		case c.wake <- struct{}{}:
-		default:
+// safeSprint formats a recovered panic value, which is user data whose
+// String or Error method may itself panic.
+func safeSprint(v any) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = fmt.Sprintf("(%T whose String or Error method panicked)", v)
 		}
-	}
+	}()
+	return fmt.Sprint(v)
+}
+
+// safeError returns err.Error(), or a placeholder if that panics: errors
+// come from user code.
+func safeError(err error) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = fmt.Sprintf("(%T whose Error method panicked)", err)
+		}
+	}()
+	return err.Error()
 }

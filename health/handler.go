@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // maxExcludes bounds the work a hostile query string can ask for.
@@ -16,43 +17,6 @@ var (
 	headerNoSniff = []string{"nosniff"}[:1:1]
 	headerAllow   = []string{"GET, HEAD"}[:1:1]
 )
-
-// Mount mounts the handlers on mux at the paths Kubernetes manifests point
-// at, using Go 1.22 ServeMux patterns:
-//
-//	/{$}               liveness  (only "/" itself, not every path)
-//	/ready             readiness
-//	/livez, /readyz, /startupz                         the three groups
-//	/livez/{check}, /readyz/{check}, /startupz/{check} one entry each
-//
-// It takes an *http.ServeMux rather than any router because other routers
-// read these patterns differently (chi takes "{$}" for a path parameter, and
-// would answer liveness on every path but "/"); on those, mount Handler at
-// the routes you choose. A pattern that conflicts with one already on mux
-// makes Mount return an error instead of the panic ServeMux raises; the
-// patterns mounted before the conflict stay mounted.
-func (r *Registry) Mount(mux *http.ServeMux) (err error) {
-	if mux == nil {
-		return fmt.Errorf("health: mount: nil mux")
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("health: mount: %v", v)
-		}
-	}()
-	live, ready, start := r.Handler(Liveness), r.Handler(Readiness), r.Handler(Startup)
-	for _, m := range []struct {
-		pattern string
-		h       http.Handler
-	}{
-		{"/{$}", live}, {"/ready", ready},
-		{"/livez", live}, {"/readyz", ready}, {"/startupz", start},
-		{"/livez/{check}", live}, {"/readyz/{check}", ready}, {"/startupz/{check}", start},
-	} {
-		mux.Handle(m.pattern, m.h)
-	}
-	return nil
-}
 
 // Handler returns the handler of group g. It answers GET and HEAD (405
 // with Allow otherwise) with 200 when the group passes or warns and 503 when
@@ -68,18 +32,48 @@ func (r *Registry) Mount(mux *http.ServeMux) (err error) {
 // the readiness switch were on, so point probes at plain paths. A query string that does not parse gets 400.
 // Failure reasons are withheld unless ShowDetails allows them.
 //
-// When the route sets the path value "check" (a pattern such as
-// /readyz/{check}), the handler reports that entry alone, and answers 404
-// if the group has no entry of that name.
-//
-// An invalid g gives a handler that answers 500.
+// The handler answers for the whole group whatever the route (it reads no
+// path values); for one entry use CheckHandler, or the per-check routes of
+// Mount and Routes. An invalid g gives a handler that answers 500.
 func (r *Registry) Handler(g Group) http.Handler {
 	return &groupHandler{r: r, g: g}
 }
 
+// CheckHandler returns the handler of the entry called name of group g: a
+// registered check or one of the registry's own entries (see CheckEntry).
+// It answers as Handler does, for that entry alone, and 404 while g has no
+// entry of that name (a check registered later is served from then on). An
+// invalid g gives a handler that answers 500.
+func (r *Registry) CheckHandler(g Group, name string) http.Handler {
+	return &groupHandler{r: r, g: g, entry: entryFixed, name: name}
+}
+
+// entryMode says which entries a groupHandler reports.
+type entryMode uint8
+
+const (
+	entryAll      entryMode = iota // the whole group
+	entryFixed                     // the entry called name
+	entryFromPath                  // the entry named by the last segment of the URL path
+)
+
 type groupHandler struct {
-	r *Registry
-	g Group
+	r     *Registry
+	g     Group
+	entry entryMode
+	name  string
+}
+
+// entryName returns the entry the request asks for, "" for the group.
+func (h *groupHandler) entryName(req *http.Request) string {
+	switch h.entry {
+	case entryFixed:
+		return h.name
+	case entryFromPath:
+		p := req.URL.Path
+		return p[strings.LastIndexByte(p, '/')+1:]
+	}
+	return ""
 }
 
 func (h *groupHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -94,9 +88,9 @@ func (h *groupHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r := h.r
 	details := r.details != nil && r.details(req)
-	name := req.PathValue("check")
+	name := h.entryName(req)
 	view := &r.views[h.g]
-	if name == "" && req.URL.RawQuery == "" {
+	if h.entry == entryAll && req.URL.RawQuery == "" {
 		// The fast path: a default probe served from cached results.
 		v := pickVariant(req, false, details)
 		if s := view.cache[v].Load(); s != nil && s.version == view.version.Load() {
@@ -110,8 +104,11 @@ func (h *groupHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writePlain(w, http.StatusBadRequest, "health: "+err.Error()+"\n")
 		return
 	}
-	if name != "" {
+	if h.entry != entryAll {
 		if !r.hasEntry(h.g, name) {
+			if len(name) > maxNameLen {
+				name = name[:maxNameLen] + "…"
+			}
 			writePlain(w, http.StatusNotFound, fmt.Sprintf("health: %s has no check %q\n", h.g, name))
 			return
 		}

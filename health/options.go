@@ -26,62 +26,91 @@ const (
 	minInterval = time.Millisecond
 )
 
-// An Option configures a Registry; pass options to New.
-type Option func(*Registry)
+// An Option configures a Registry; pass options to New. Options are made by
+// the functions of this package (WithLogger, OnStatusChange, ...) and only
+// record settings: none of them runs user code or touches a registry, so an
+// option can be built once and passed to any number of New calls. The zero
+// Option is ignored.
+type Option struct{ apply func(*settings) }
+
+// settings is what the registry options configure, before New builds the
+// registry from it.
+type settings struct {
+	logger   *slog.Logger
+	hooks    []func(Event)
+	notReady *string // StartNotReady's reason
+	details  func(*http.Request) bool
+	parent   context.Context
+}
 
 // WithLogger sends status changes, failure reasons and panic stacks to l.
-// The default (and a nil l) logs nothing.
+// The default (and a nil l) logs nothing. The logger is called on a
+// goroutine of the registry's, never on a probe's, so a slow or blocking
+// handler delays only the log; a panic in it is recovered.
 func WithLogger(l *slog.Logger) Option {
-	return func(r *Registry) {
+	return Option{func(s *settings) {
 		if l != nil {
-			r.logger = l
+			s.logger = l
 		}
-	}
+	}}
 }
 
 // OnStatusChange calls hook for every Event: a status change of a check or
-// a group, or a state change of a dependency's circuit breaker. Hooks run
-// one at a time, in order, on a goroutine of the registry's (never on a
-// probe request and never under a lock), so a slow hook delays later hooks
-// but no probe. A panic in a hook is recovered and logged. The option may be
-// given several times; every hook is called.
+// a group, or a state change of a dependency's circuit breaker. Each hook
+// runs on a goroutine of the registry's (never on a probe request and never
+// under a lock), one event at a time and in order, so a slow hook delays its
+// own later events but no probe and no other hook. A hook that falls more
+// than DefaultQueueLen events behind loses the newest ones (counted and
+// logged) rather than holding memory without bound. A panic or
+// runtime.Goexit in a hook is recovered and logged, and the hook still gets
+// later events. The option may be given several times; every hook is
+// called. A nil hook is ignored.
 func OnStatusChange(hook func(Event)) Option {
-	return func(r *Registry) {
+	return Option{func(s *settings) {
 		if hook != nil {
-			r.events.hooks = append(r.events.hooks, hook)
+			s.hooks = append(s.hooks, hook)
 		}
-	}
+	}}
 }
 
 // StartNotReady makes the registry start with the readiness switch off, as
 // if MarkNotReady(reason) had been called: readiness fails until SetReady(true).
 func StartNotReady(reason string) Option {
-	return func(r *Registry) { r.ready.set(false, reason) }
+	return Option{func(s *settings) { s.notReady = &reason }}
 }
+
+// ShowDetailsWait is how long a handler waits for the ShowDetails function
+// to decide before it withholds the details.
+const ShowDetailsWait = 100 * time.Millisecond
 
 // ShowDetails decides per request whether failure reasons appear in HTTP
 // responses. By default (and with a nil show) they never do: error strings
 // leak hostnames, DSNs and credentials, and health endpoints are often
 // reachable by anyone who can reach the pod. Reasons always go to the logger
-// and the hooks. show must be safe for concurrent use.
+// and the hooks. show must be safe for concurrent use; if it panics, calls
+// runtime.Goexit or does not answer within ShowDetailsWait, the request gets
+// no details.
 func ShowDetails(show func(*http.Request) bool) Option {
-	return func(r *Registry) { r.details = show }
+	return Option{func(s *settings) { s.details = show }}
 }
 
-// WithContext ties the registry's background work to ctx: when ctx is done,
-// background checks stop as if Close had been called (Close is still the
-// way to wait for them).
+// WithContext ties the registry's lifetime to ctx: when ctx is done, the
+// registry stops as if Close had been called (background checks stop,
+// on-request checks report ErrClosed; Close is still the way to wait for
+// its goroutines). A nil ctx is ignored.
 func WithContext(ctx context.Context) Option {
-	return func(r *Registry) {
+	return Option{func(s *settings) {
 		if ctx != nil {
-			r.parent = ctx
+			s.parent = ctx
 		}
-	}
+	}}
 }
 
 // A CheckOption configures one check; pass options to Register. An option
-// given an out-of-range value makes Register fail with ErrInvalidOption.
-type CheckOption func(*checkConfig) error
+// given an out-of-range value makes Register fail with ErrInvalidOption, as
+// does the zero CheckOption. Options only record settings; they run no user
+// code.
+type CheckOption struct{ apply func(*checkConfig) error }
 
 type checkConfig struct {
 	timeout      time.Duration
@@ -114,13 +143,13 @@ func (c *checkConfig) validate() error {
 // whether or not the check returns. d must be positive; the default is
 // DefaultTimeout.
 func Timeout(d time.Duration) CheckOption {
-	return func(c *checkConfig) error {
+	return CheckOption{func(c *checkConfig) error {
 		if d <= 0 {
 			return fmt.Errorf("%w: Timeout must be positive, got %v", ErrInvalidOption, d)
 		}
 		c.timeout = d
 		return nil
-	}
+	}}
 }
 
 // Every runs the check in the background, once right away (or after
@@ -134,25 +163,25 @@ func Timeout(d time.Duration) CheckOption {
 // the liveness group (as the kubelet assumes of liveness) and as failing
 // elsewhere (ErrPending).
 func Every(interval time.Duration) CheckOption {
-	return func(c *checkConfig) error {
+	return CheckOption{func(c *checkConfig) error {
 		if interval < minInterval {
 			return fmt.Errorf("%w: Every needs an interval of at least %v, got %v", ErrInvalidOption, minInterval, interval)
 		}
 		c.interval = interval
 		return nil
-	}
+	}}
 }
 
 // InitialDelay postpones the first run of a background check by d, which
 // must not be negative. The default is 0: the first run starts at once.
 func InitialDelay(d time.Duration) CheckOption {
-	return func(c *checkConfig) error {
+	return CheckOption{func(c *checkConfig) error {
 		if d < 0 {
 			return fmt.Errorf("%w: InitialDelay must not be negative, got %v", ErrInvalidOption, d)
 		}
 		c.initialDelay, c.setDelay = d, true
 		return nil
-	}
+	}}
 }
 
 // Jitter sets the fraction f of the interval by which each wait of a
@@ -160,23 +189,23 @@ func InitialDelay(d time.Duration) CheckOption {
 // Jitter(0.1), waits are uniform in [9s, 11s]. f must be in [0, 0.5]; the
 // default is DefaultJitter.
 func Jitter(f float64) CheckOption {
-	return func(c *checkConfig) error {
+	return CheckOption{func(c *checkConfig) error {
 		if !(f >= 0 && f <= 0.5) { // also rejects NaN
 			return fmt.Errorf("%w: Jitter must be in [0, 0.5], got %v", ErrInvalidOption, f)
 		}
 		c.jitter, c.setJitter = f, true
 		return nil
-	}
+	}}
 }
 
 // NonCritical makes a failure of the check report warn instead of fail: the
 // group still answers 200. Use it for what the application can live without
 // (a cache behind a fallback, a certificate that expires next month).
 func NonCritical() CheckOption {
-	return func(c *checkConfig) error {
+	return CheckOption{func(c *checkConfig) error {
 		c.nonCritical = true
 		return nil
-	}
+	}}
 }
 
 // Dependency marks the check as checking something outside the process
@@ -186,10 +215,10 @@ func NonCritical() CheckOption {
 // repeated failures the check stops calling the dependency and answers at
 // once from the open breaker until a trial call is due.
 func Dependency() CheckOption {
-	return func(c *checkConfig) error {
+	return CheckOption{func(c *checkConfig) error {
 		c.dependency = true
 		return nil
-	}
+	}}
 }
 
 // WithBreaker replaces the default settings of a dependency's circuit
@@ -200,11 +229,11 @@ func Dependency() CheckOption {
 // call back into the breaker; prefer OnStatusChange, which also sees breaker
 // changes and runs outside any lock.
 func WithBreaker(st gobreaker.Settings) CheckOption {
-	return func(c *checkConfig) error {
+	return CheckOption{func(c *checkConfig) error {
 		if st.Timeout < 0 || st.Interval < 0 || st.BucketPeriod < 0 {
 			return fmt.Errorf("%w: WithBreaker durations must not be negative", ErrInvalidOption)
 		}
 		c.breaker = &st
 		return nil
-	}
+	}}
 }

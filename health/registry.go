@@ -39,7 +39,10 @@ type Registry struct {
 	cancel  context.CancelFunc
 	tasks   tracker
 	flight  singleflight.Group
-	events  dispatcher
+
+	subsMu sync.Mutex
+	subs   []*mailbox // the logger, hooks and observers; copy on write
+	logbox *mailbox   // nil without a logger
 
 	mu          sync.RWMutex
 	byName      map[string]*check
@@ -63,15 +66,27 @@ const numGroups = int(Startup) + 1
 // New returns an empty registry: liveness, readiness and startup all pass
 // until checks are registered (or StartNotReady says otherwise).
 func New(opts ...Option) *Registry {
-	r := &Registry{
-		logger: slog.New(slog.DiscardHandler),
-		byName: make(map[string]*check),
-		parent: context.Background(),
-	}
+	st := settings{logger: slog.New(slog.DiscardHandler), parent: context.Background()}
 	for _, o := range opts {
-		if o != nil {
-			o(r)
+		if o.apply != nil {
+			o.apply(&st)
 		}
+	}
+	r := &Registry{
+		logger:  st.logger,
+		byName:  make(map[string]*check),
+		parent:  st.parent,
+		details: st.details,
+	}
+	if r.logger.Handler() != slog.DiscardHandler {
+		r.logbox = r.newMailbox("logger", r.logItem)
+		r.subs = append(r.subs, r.logbox)
+	}
+	for _, hook := range st.hooks {
+		r.subs = append(r.subs, r.newMailbox("hook", func(it *item) { hook(it.ev) }))
+	}
+	if st.notReady != nil {
+		r.ready.set(false, *st.notReady)
 	}
 	r.logs = r.logger.Handler() != slog.DiscardHandler
 	r.ctx, r.cancel = context.WithCancel(r.parent)
@@ -111,10 +126,10 @@ func (r *Registry) register(g Group, name string, fn CheckFunc, opts []CheckOpti
 	}
 	cfg := defaultCheckConfig()
 	for i, o := range opts {
-		if o == nil {
-			return fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i)
+		if o.apply == nil {
+			return fmt.Errorf("%w: option %d is the zero CheckOption", ErrInvalidOption, i)
 		}
-		if err := o(&cfg); err != nil {
+		if err := o.apply(&cfg); err != nil {
 			return err
 		}
 	}
@@ -216,7 +231,7 @@ func (r *Registry) Breaker(name string) (*Breaker, error) {
 // cannot put a process that is shutting down back into rotation.
 func (r *Registry) SetReady(ready bool) {
 	if ready && r.draining.Load() {
-		r.logger.Warn("health: SetReady(true) ignored: the registry is draining")
+		r.logf(slog.LevelWarn, "health: SetReady(true) ignored: the registry is draining")
 		return
 	}
 	r.ready.set(ready, "")

@@ -58,7 +58,7 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 		{"reserved alive", health.Liveness, health.EntryAlive, pass, nil, health.ErrInvalidName},
 		{"reserved startup", health.Startup, health.EntryStartup, pass, nil, health.ErrInvalidName},
 		{"nil check", health.Readiness, "x", nil, nil, health.ErrNilCheck},
-		{"nil option", health.Readiness, "x", pass, []health.CheckOption{nil}, health.ErrInvalidOption},
+		{"zero option", health.Readiness, "x", pass, []health.CheckOption{{}}, health.ErrInvalidOption},
 		{"zero timeout", health.Readiness, "x", pass, []health.CheckOption{health.Timeout(0)}, health.ErrInvalidOption},
 		{"negative timeout", health.Readiness, "x", pass, []health.CheckOption{health.Timeout(-time.Second)}, health.ErrInvalidOption},
 		{"zero interval", health.Readiness, "x", pass, []health.CheckOption{health.Every(0)}, health.ErrInvalidOption},
@@ -81,7 +81,7 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 			assert.Contains(t, err.Error(), "health: register")
 			// Nothing was registered: every group still passes with only
 			// the registry's own entries.
-			for _, g := range health.Groups {
+			for _, g := range health.Groups() {
 				rep := report(t, r, g)
 				assert.Equal(t, health.StatusPass, rep.Status, g)
 				_, found := entry(rep, tc.check)
@@ -102,7 +102,7 @@ func TestDependencyInLivenessExplainsWhy(t *testing.T) {
 func TestNamesAreUniqueAcrossGroups(t *testing.T) {
 	r := openRegistry(t)
 	require.NoError(t, r.Register(health.Liveness, "db", pass))
-	for _, g := range health.Groups {
+	for _, g := range health.Groups() {
 		err := r.Register(g, "db", func(context.Context) error { return errors.New("replacement") })
 		require.ErrorIs(t, err, health.ErrDuplicateName, g)
 	}

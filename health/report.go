@@ -59,16 +59,63 @@ type Report struct {
 	Notes []string
 }
 
-// Check evaluates group g as a probe would: checks that run on request are
-// run (sharing runs with concurrent probes), background checks contribute
-// their latest result. If ctx ends first, Check returns with the results
-// available then.
+// Check evaluates group g as a probe of its HTTP handler would: checks that
+// run on request are run (sharing runs with concurrent probes, HTTP or not),
+// background checks contribute their latest result. It returns when every
+// entry has its verdict, which a check's timeout bounds.
+//
+// If ctx ends first, Check returns at once with the report as it stands
+// (entries whose runs are unfinished show their previous result, or
+// ErrPending if they have none) and an error wrapping ctx.Err(); the
+// unfinished runs go on and their verdicts are recorded as usual. An
+// invalid g gives ErrInvalidGroup.
 func (r *Registry) Check(ctx context.Context, g Group) (Report, error) {
 	if !g.valid() {
 		return Report{}, fmt.Errorf("health: check %s: %w", g, ErrInvalidGroup)
 	}
 	rep, _ := r.evaluate(ctx, g, selection{})
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("health: check %s: %w", g, err)
+	}
 	return rep, nil
+}
+
+// CheckEntry evaluates the entry called name of group g alone, as the
+// group's per-check HTTP path (/readyz/{check}) does: a registered check
+// (run if it runs on request) or one of the registry's own entries
+// (EntryAlive in liveness; EntryReady, EntryLiveness and EntryStartup in
+// readiness). It gives ErrUnknownCheck if g has no such entry, and
+// otherwise behaves as Check, ctx included.
+func (r *Registry) CheckEntry(ctx context.Context, g Group, name string) (CheckResult, error) {
+	if !g.valid() {
+		return CheckResult{}, fmt.Errorf("health: check %s entry %q: %w", g, name, ErrInvalidGroup)
+	}
+	if !r.hasEntry(g, name) {
+		return CheckResult{}, fmt.Errorf("health: check %s entry %q: %w", g, name, ErrUnknownCheck)
+	}
+	rep, _ := r.evaluate(ctx, g, selection{only: name})
+	var res CheckResult
+	if len(rep.Checks) == 1 {
+		res = rep.Checks[0]
+	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("health: check %s entry %q: %w", g, name, err)
+	}
+	return res, nil
+}
+
+// Latest returns the report of group g from the latest results, running
+// nothing: what a probe would see if no check ran on request (checks that
+// run on request show the verdict of their last run, or ErrPending). It
+// costs no check run and no dependency call, so status pages, metrics and
+// watchers may call it as often as they like. An invalid g gives a report
+// with StatusUnknown and no entries.
+func (r *Registry) Latest(g Group) Report {
+	if !g.valid() {
+		return Report{Group: g}
+	}
+	rep, _ := r.evaluate(context.Background(), g, selection{latest: true})
+	return rep
 }
 
 // selection narrows a report to one entry (per-check paths) or leaves some
@@ -76,6 +123,7 @@ func (r *Registry) Check(ctx context.Context, g Group) (Report, error) {
 type selection struct {
 	only    string
 	exclude []string
+	latest  bool // run nothing
 }
 
 func (s selection) wants(name string) bool {
@@ -95,6 +143,9 @@ func (r *Registry) evaluate(ctx context.Context, g Group, sel selection) (rep Re
 
 	var due []*check
 	for _, c := range lists[g] {
+		if sel.latest {
+			break
+		}
 		if sel.wants(c.name) && c.due() {
 			due = append(due, c)
 		}
@@ -105,14 +156,14 @@ func (r *Registry) evaluate(ctx context.Context, g Group, sel selection) (rep Re
 			list []*check
 		}{{wantLive, lists[Liveness]}, {wantStart, lists[Startup]}} {
 			for _, c := range other.list {
-				if other.want && c.due() {
+				if other.want && !sel.latest && c.due() {
 					due = append(due, c)
 				}
 			}
 		}
 	}
 	r.runAll(ctx, due)
-	if wantStart {
+	if wantStart && !sel.latest {
 		r.latchStartup(lists[Startup], true)
 	}
 
@@ -209,7 +260,7 @@ func (c *check) judge(err error) Status {
 }
 
 // record stores the verdict of a run.
-func (r *Registry) record(c *check, o outcome) {
+func (r *Registry) record(c *check, o outcome) CheckResult {
 	res := CheckResult{
 		Name:        c.name,
 		Status:      c.judge(o.err),
@@ -228,6 +279,7 @@ func (r *Registry) record(c *check, o outcome) {
 		r.latchStartup(r.checkLists()[Startup], false)
 	}
 	r.changed(c.group)
+	return res
 }
 
 // resultOf returns the latest verdict of c as a report shows it.
@@ -324,6 +376,16 @@ func (r *Registry) changed(g Group) {
 // waitPoll is how often WaitFor re-runs on-request checks.
 const waitPoll = 25 * time.Millisecond
 
+// Changed returns a channel that is closed at the next change of anything
+// a report shows: a status of a check, a group or a switch, a breaker's
+// state, a registration. Call it again after each close for the next one.
+// It never blocks and holds nothing, so any number of watchers can wait on
+// it; a watcher that was busy when changes happened sees one close for all
+// of them and should re-read the state (Latest) rather than count closes.
+// Checks that run on request change only when something runs them (a
+// probe, Check, WaitFor).
+func (r *Registry) Changed() <-chan struct{} { return r.changes() }
+
 // changes returns a channel that is closed at the next change.
 func (r *Registry) changes() <-chan struct{} {
 	for {
@@ -337,8 +399,9 @@ func (r *Registry) changes() <-chan struct{} {
 	}
 }
 
-// WaitFor waits until group g has status want, or ctx is done, and returns
-// the last report it saw. It evaluates the group as a probe does (running
+// WaitFor waits until group g has status want (StatusPass, StatusWarn or
+// StatusFail; any other want gives ErrInvalidOption at once), or ctx is
+// done, and returns the last report it saw. It evaluates the group as a probe does (running
 // on-request checks) whenever something changes, and every 25 ms while the
 // group has checks that run on request (those change only when run), so
 // tests can wait for a background check to settle without sleeps:
@@ -351,6 +414,9 @@ func (r *Registry) changes() <-chan struct{} {
 func (r *Registry) WaitFor(ctx context.Context, g Group, want Status) (Report, error) {
 	if !g.valid() {
 		return Report{}, fmt.Errorf("health: wait for %s: %w", g, ErrInvalidGroup)
+	}
+	if want != StatusPass && want != StatusWarn && want != StatusFail {
+		return Report{}, fmt.Errorf("health: wait for %s to be %s: %w: a group is only ever pass, warn or fail", g, want, ErrInvalidOption)
 	}
 	poll := time.NewTimer(0)
 	defer poll.Stop()
@@ -402,7 +468,7 @@ func (r *Registry) reconcile() {
 		}
 		*reportedReal = *reportedReal || real
 	}
-	for _, g := range Groups {
+	for _, g := range allGroups {
 		status[g] = StatusPass
 		for _, c := range lists[g] {
 			note(g, r.resultOf(c), &c.reported, &c.reportedReal)
@@ -415,13 +481,15 @@ func (r *Registry) reconcile() {
 		status[Startup] = StatusPass
 	}
 	status[Readiness] = worse(status[Readiness], worse(status[Liveness], status[Startup]))
-	for _, g := range Groups {
+	for _, g := range allGroups {
 		if status[g] != r.reportedGroup[g] {
 			evs = append(evs, Event{Time: now, Group: g, From: r.reportedGroup[g], To: status[g]})
 			r.reportedGroup[g] = status[g]
 		}
 	}
-	r.emit(evs...)
+	for _, ev := range evs {
+		r.publish(ev)
+	}
 }
 
 // view caches a group's renderings; a rendering is valid while the group's

@@ -64,8 +64,12 @@ const (
 	Startup
 )
 
-// Groups lists the valid groups in a fixed order.
-var Groups = [...]Group{Liveness, Readiness, Startup}
+// Groups returns the valid groups in a fixed order: Liveness, Readiness,
+// Startup. The slice is new at each call; changing it changes nothing else.
+func Groups() []Group { return []Group{Liveness, Readiness, Startup} }
+
+// allGroups is Groups for the package's own loops.
+var allGroups = [...]Group{Liveness, Readiness, Startup}
 
 // String returns "liveness", "readiness" or "startup".
 func (g Group) String() string {

@@ -8,20 +8,27 @@ import (
 	"github.com/probekit/probekit/health"
 )
 
-// Chi mounts the health endpoints on a chi router. chi's "/" matches "/"
-// alone, its {check} is the same syntax as ServeMux's, and since v5.5 it
-// sets r.PathValue, which the group handlers read. Handle (not Get) leaves
-// the method check to the health handlers, which answer GET and HEAD and
-// give 405 with Allow otherwise.
+// Chi mounts the health endpoints on a chi router, from reg.Routes. chi's
+// "/" matches "/" alone and its {check} is the same syntax as ServeMux's.
+// Handle (not Get) leaves the method check to the health handlers, which
+// answer GET and HEAD and give 405 with Allow otherwise.
 //
-// Do not pass a chi router to reg.Mount: it compiles (chi has the Handle
-// method health.Mux asks for), but chi reads Mount's "/{$}" as a path
-// parameter, so "/" would answer 404 and "/anything" liveness.
-func Chi(reg *health.Registry) http.Handler {
+// Do not pass a chi router's ServeMux-style patterns from Route.Pattern:
+// chi reads "/{$}" as a path parameter, so "/" would answer 404 and
+// "/anything" liveness. Use Route.Path.
+func Chi(reg *health.Registry) (http.Handler, error) {
+	routes, err := reg.Routes()
+	if err != nil {
+		return nil, err
+	}
 	r := chi.NewRouter()
 	for _, rt := range routes {
-		r.Handle(rt.path, reg.Handler(rt.group))
+		path := rt.Path
+		if rt.PerCheck {
+			path += "{check}"
+		}
+		r.Handle(path, rt.Handler)
 	}
 	r.Get("/hello", hello)
-	return r
+	return r, nil
 }

@@ -22,8 +22,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var constructors = map[string]func(*health.Registry) (http.Handler, error){
 	"ServeMux": ServeMux,
-	"chi":      func(reg *health.Registry) (http.Handler, error) { return Chi(reg), nil },
-	"gorilla":  func(reg *health.Registry) (http.Handler, error) { return Gorilla(reg), nil },
+	"chi":      Chi,
+	"gorilla":  Gorilla,
 }
 
 type answer struct {
