@@ -9,12 +9,13 @@ import (
 	"github.com/probekit/probekit/health"
 )
 
-// invalid returns a check that fails on every run with the same error. A
-// misconfigured check must show up on the health endpoint, where someone
-// looks, rather than panic at start-up or pass silently.
-func invalid(kind, format string, args ...any) health.CheckFunc {
-	err := fmt.Errorf("checks: "+kind+": "+format, args...)
-	return func(context.Context) error { return err }
+// misconfigured returns a check that health.Registry.Register refuses with
+// an error matching health.ErrMisconfigured, for arguments that can never
+// work: the mistake is reported at start-up, where the check is registered,
+// instead of failing every probe (or, in liveness, restarting the container
+// in a loop). Run directly, the check returns the same error every time.
+func misconfigured(kind, format string, args ...any) health.CheckFunc {
+	return health.Misconfigured(fmt.Errorf("checks: "+kind+": "+format, args...))
 }
 
 // failf formats a failure of a check of the given kind.

@@ -23,11 +23,11 @@ import (
 func Disk(path string, minFree uint64) health.CheckFunc {
 	switch {
 	case !diskSupported:
-		return invalid("Disk", "free space is only available on Linux and macOS, not %s", runtime.GOOS)
+		return misconfigured("Disk", "free space is only available on Linux and macOS, not %s", runtime.GOOS)
 	case path == "":
-		return invalid("Disk", "empty path")
+		return misconfigured("Disk", "empty path")
 	case minFree == 0:
-		return invalid("Disk", "minimum free space must be positive")
+		return misconfigured("Disk", "minimum free space must be positive")
 	}
 	return func(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {

@@ -58,11 +58,11 @@ func DNS(host string, opts ...DNSOption) health.CheckFunc {
 	}
 	switch {
 	case host == "":
-		return invalid("DNS", "empty host name")
+		return misconfigured("DNS", "empty host name")
 	case isNil(c.resolver):
-		return invalid("DNS", "nil Resolver")
+		return misconfigured("DNS", "nil Resolver")
 	case c.minAddrs < 1:
-		return invalid("DNS", "minimum number of addresses must be positive, got %d", c.minAddrs)
+		return misconfigured("DNS", "minimum number of addresses must be positive, got %d", c.minAddrs)
 	}
 	r, want := c.resolver, c.minAddrs
 	return func(ctx context.Context) error {

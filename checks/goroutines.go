@@ -18,7 +18,7 @@ import (
 // below 1 makes every run fail with an error starting "checks: Goroutines:".
 func Goroutines(max int) health.CheckFunc {
 	if max < 1 {
-		return invalid("Goroutines", "limit must be positive, got %d", max)
+		return misconfigured("Goroutines", "limit must be positive, got %d", max)
 	}
 	return func(ctx context.Context) error {
 		n := runtime.NumGoroutine()

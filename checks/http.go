@@ -2,27 +2,21 @@ package checks
 
 import (
 	"context"
-	"errors"
+	"crypto/tls"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/internal/httpprobe"
 )
 
-const (
-	// maxHTTPBody is how much of a response body the check reads, as the
-	// kubelet does: enough for a status document, and a huge or endless
-	// body cannot hold the check up or fill memory.
-	maxHTTPBody = 10 << 10
-	// maxHTTPRedirects caps the redirects followed, like net/http's
-	// default policy, so that a redirect loop fails instead of spinning.
-	maxHTTPRedirects = 10
-)
+// httpFallbackTimeout bounds a run whose context has no deadline. The
+// registry always gives one (the check's timeout); a direct call may not,
+// and an HTTP exchange must never wait for as long as the server likes.
+const httpFallbackTimeout = 10 * time.Second
 
 // An HTTPOption configures an HTTP check.
 type HTTPOption func(*httpConfig)
@@ -40,27 +34,37 @@ type httpConfig struct {
 
 // HTTPClient makes the check send its requests with a shallow copy of c,
 // for TLS settings, a proxy, or a transport with instrumentation. If
-// c.CheckRedirect is nil the copy gets the check's own redirect policy
-// (same host only, at most 10); otherwise c's policy applies. The check
-// closes every response body, but idle connections c keeps alive are c's to
-// close. A nil c makes every run fail.
+// c.CheckRedirect is nil the copy gets the kubelet's redirect policy (same
+// host name only; the tenth redirect fails); otherwise c's policy applies.
+// c's transport must honour the request's context: the check cannot put
+// its deadline on connections it does not dial, although it does close the
+// response body when the context ends. The check closes every response
+// body, but idle connections c keeps alive are c's to close. A nil c is a
+// misconfiguration that Register refuses (health.ErrMisconfigured).
 //
-// Without HTTPClient, the check uses a client of its own, made once by HTTP,
-// whose transport takes the proxy from the environment and disables
-// keep-alives, as the kubelet's prober does: every run opens a fresh
-// connection, so no connection and no goroutine outlives a run, and a
-// probe cannot pass on a connection made before the network broke.
+// Without HTTPClient, each run uses a transport of its own, the kubelet's:
+// no proxy (the environment's proxy settings are ignored), no keep-alive,
+// no compression, and the run's deadline on its connection; unlike the
+// kubelet's, it verifies HTTPS certificates against the system's roots
+// (pass a client for other roots or for none). Every run thus
+// opens a fresh connection, no connection or goroutine outlives a run, and
+// a probe cannot pass on a connection made before the network broke.
 func HTTPClient(c *http.Client) HTTPOption {
 	return func(cfg *httpConfig) { cfg.client, cfg.clientSet = c, true }
 }
 
 // HTTPHeader adds a header to every request; it may be given several times,
-// and "Host" sets the request's Host. Header values never appear in the
-// check's errors. An empty key makes every run fail.
+// and "Host" sets the request's Host. "User-Agent" and "Accept" replace the
+// defaults (the kubelet's, see probe.UserAgent, and "*/*"), and an empty
+// value removes them. Header values never appear in the check's errors. A
+// key that is not an HTTP token, or a value with a line break or NUL, is a
+// misconfiguration that Register refuses.
 func HTTPHeader(key, value string) HTTPOption {
 	return func(cfg *httpConfig) {
-		if key == "" || strings.ContainsAny(key, " :\r\n\t") {
-			cfg.headerErr = fmt.Sprintf("invalid header name %q", key)
+		if err := httpprobe.ValidHeader(key, value); err != nil {
+			if cfg.headerErr == "" {
+				cfg.headerErr = err.Error()
+			}
 			return
 		}
 		if cfg.header == nil {
@@ -72,7 +76,7 @@ func HTTPHeader(key, value string) HTTPOption {
 
 // HTTPExpectStatus makes the check pass only for the given status codes,
 // instead of any status from 200 to 399. A code outside 100 to 599, or no
-// code at all, makes every run fail.
+// code at all, is a misconfiguration that Register refuses.
 func HTTPExpectStatus(codes ...int) HTTPOption {
 	return func(cfg *httpConfig) { cfg.statuses, cfg.statusSet = slices.Clone(codes), true }
 }
@@ -80,20 +84,26 @@ func HTTPExpectStatus(codes ...int) HTTPOption {
 // HTTPExpectBody makes the check call match with the start of the response
 // body (at most 10 KiB) once the status has passed, and fail with match's
 // error, if any. match may be called concurrently when the check is. A nil
-// match makes every run fail.
+// match is a misconfiguration that Register refuses.
 func HTTPExpectBody(match func(body []byte) error) HTTPOption {
 	return func(cfg *httpConfig) { cfg.body, cfg.bodySet = match, true }
 }
 
-// HTTP returns a check that GETs rawURL and passes, as the kubelet's HTTP
-// probe does, on a status from 200 to 399 (see HTTPExpectStatus). It follows
-// at most 10 redirects, and only to the same host name (on any port or
-// scheme).
-// It does not follow a redirect to another host, since the kubelet does not
-// either and another host's health says nothing about this dependency: it
-// reports the redirect as a warning (health.Warn), which is what the kubelet
-// does too. It reads at most 10 KiB of the body and always closes it. The
-// check observes the time to the end of what it read, in milliseconds.
+// HTTP returns a check that GETs rawURL the way the kubelet's HTTP probe
+// does (package probe's HTTPGet runs the same code) and passes on a status
+// from 200 to 299 (see HTTPExpectStatus). A status from 300 to 399, a
+// redirect that was not followed or a 304, is a warning (health.Warn), as
+// the kubelet reports it; anything else fails, 101 Switching Protocols
+// included. Redirects are followed only to the same host name, compared
+// exactly as the kubelet compares it (any port or scheme), and the tenth
+// redirect fails: another host's health says nothing about this
+// dependency. The check reads at most 10 KiB of the body, always closes it,
+// and observes the time to the end of what it read, in milliseconds.
+//
+// A run ends by the deadline of its context (the registry's timeout, or 10
+// s if the context has none) whatever the server does: stalled or endless
+// headers and bodies, repeated 1xx responses, a protocol switch that holds
+// the connection, resets, or a TLS handshake that never finishes.
 //
 // The check's errors name the URL without its userinfo, query or fragment,
 // and never include header values, so credentials in any of those stay out
@@ -101,8 +111,9 @@ func HTTPExpectBody(match func(body []byte) error) HTTPOption {
 //
 // HTTP is a dependency check: register it in readiness only, with
 // health.Dependency. The check is safe for concurrent use. A URL that does
-// not parse, is not http or https, or has no host, and invalid options, make
-// every run fail with an error starting "checks: HTTP:".
+// not parse, is not http or https, or has no host, and invalid options,
+// are a misconfiguration: Register refuses the check with an error matching
+// health.ErrMisconfigured.
 func HTTP(rawURL string, opts ...HTTPOption) health.CheckFunc {
 	var cfg httpConfig
 	for _, o := range opts {
@@ -110,156 +121,98 @@ func HTTP(rawURL string, opts ...HTTPOption) health.CheckFunc {
 			o(&cfg)
 		}
 	}
-	if rawURL == "" {
-		return invalid("HTTP", "empty URL")
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		// The *url.Error would quote the whole URL, credentials included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return invalid("HTTP", "invalid URL: %s", redact(err.Error()))
-	}
+	u, err := httpprobe.ParseURL(rawURL)
 	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return invalid("HTTP", "URL scheme must be http or https, got %q", u.Scheme)
-	case u.Host == "":
-		return invalid("HTTP", "URL has no host")
+	case err != nil:
+		return misconfigured("HTTP", "%v", err)
 	case cfg.headerErr != "":
-		return invalid("HTTP", "%s", cfg.headerErr)
+		return misconfigured("HTTP", "%s", cfg.headerErr)
 	case cfg.clientSet && cfg.client == nil:
-		return invalid("HTTP", "nil *http.Client")
+		return misconfigured("HTTP", "nil *http.Client")
 	case cfg.statusSet && len(cfg.statuses) == 0:
-		return invalid("HTTP", "no expected status")
+		return misconfigured("HTTP", "no expected status")
 	case cfg.bodySet && cfg.body == nil:
-		return invalid("HTTP", "nil body matcher")
+		return misconfigured("HTTP", "nil body matcher")
 	}
 	for _, code := range cfg.statuses {
 		if code < 100 || code > 599 {
-			return invalid("HTTP", "invalid expected status %d", code)
+			return misconfigured("HTTP", "invalid expected status %d", code)
 		}
 	}
 	h := &httpCheck{
-		url:      u.String(),
-		host:     u.Hostname(),
-		shown:    "GET " + (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String(),
-		header:   cfg.header,
+		req: httpprobe.Request{
+			URL: u, Header: cfg.header, Client: cfg.client,
+			// Unlike the kubelet, verify: a dependency whose certificate
+			// clients reject is not healthy for them.
+			TLSConfig: &tls.Config{},
+		},
+		shown:    "GET " + httpprobe.Shown(u),
 		statuses: cfg.statuses,
 		body:     cfg.body,
-	}
-	if cfg.client != nil {
-		c := *cfg.client
-		if c.CheckRedirect == nil {
-			c.CheckRedirect = sameHostRedirects
-		}
-		h.client = &c
-	} else {
-		h.client = &http.Client{
-			Transport: &http.Transport{
-				Proxy:             http.ProxyFromEnvironment,
-				DisableKeepAlives: true,
-			},
-			CheckRedirect: sameHostRedirects,
-		}
 	}
 	return h.run
 }
 
 type httpCheck struct {
-	client   *http.Client
-	url      string // as given, userinfo and query included
-	host     string // host name of url, for the redirect policy
-	shown    string // method and url without secrets, for errors
-	header   http.Header
+	req      httpprobe.Request
+	shown    string // method and URL without secrets, for errors
 	statuses []int
 	body     func([]byte) error
 }
 
-// sameHostRedirects follows redirects to the host name of the first
-// request only; returning ErrUseLastResponse hands the redirect response
-// itself back to the check, which then reports it.
-func sameHostRedirects(req *http.Request, via []*http.Request) error {
-	if !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
-		return http.ErrUseLastResponse
-	}
-	if len(via) > maxHTTPRedirects {
-		return fmt.Errorf("stopped after %d redirects", maxHTTPRedirects)
-	}
-	return nil
-}
-
 func (h *httpCheck) run(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.url, nil)
-	if err != nil {
-		return h.fail(err)
+	timeout := httpFallbackTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
 	}
-	if h.header != nil {
-		req.Header = h.header.Clone()
-		if host := req.Header.Get("Host"); host != "" {
-			req.Host = host
-			req.Header.Del("Host")
-		}
-	}
-	if _, ok := req.Header["User-Agent"]; !ok {
-		req.Header.Set("User-Agent", "probekit")
+	if timeout <= 0 {
+		return wrap("HTTP", h.shown, context.DeadlineExceeded)
 	}
 	start := time.Now()
-	resp, err := h.client.Do(req)
-	if err != nil {
-		// The *url.Error quotes the URL with its query; keep what it wraps.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return h.fail(err)
+	res, err := httpprobe.Get(ctx, timeout, h.req)
+	if res.StatusCode == 0 {
+		return wrap("HTTP", "", err) // the error names the request
 	}
-	defer resp.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody))
 	observeSince(ctx, start)
 
-	elsewhere := h.otherHost(resp)
-	if !h.statusOK(resp.StatusCode) {
-		if elsewhere != "" {
-			return failf("HTTP", "%s: status %s (redirect to other host %s not followed)", h.shown, statusText(resp.StatusCode), elsewhere)
+	status := statusText(res.StatusCode)
+	verdict := httpprobe.Judge(res.StatusCode)
+	if h.statuses != nil {
+		if !slices.Contains(h.statuses, res.StatusCode) {
+			return failf("HTTP", "%s: status %s%s", h.shown, status, h.notFollowed(res))
 		}
-		return failf("HTTP", "%s: status %s", h.shown, statusText(resp.StatusCode))
+		verdict = httpprobe.Success
 	}
-	if readErr != nil {
-		return h.fail(fmt.Errorf("reading body: %w", readErr))
+	if verdict == httpprobe.Failure {
+		return failf("HTTP", "%s: status %s", h.shown, status)
+	}
+	if err != nil { // a body that could not be read
+		return wrap("HTTP", "", err)
 	}
 	if h.body != nil {
-		if err := h.body(body); err != nil {
+		if err := h.body(res.Body); err != nil {
 			return wrap("HTTP", h.shown+": unexpected body", err)
 		}
 	}
-	if elsewhere != "" {
-		return health.Warn(failf("HTTP", "%s: status %s: redirect to other host %s not followed", h.shown, statusText(resp.StatusCode), elsewhere))
+	if verdict == httpprobe.Warning {
+		return health.Warn(failf("HTTP", "%s: status %s%s", h.shown, status, h.notFollowed(res)))
 	}
 	return nil
 }
 
-func (h *httpCheck) fail(err error) error { return wrap("HTTP", h.shown, err) }
-
-func (h *httpCheck) statusOK(code int) bool {
-	if h.statuses != nil {
-		return slices.Contains(h.statuses, code)
-	}
-	return code >= 200 && code < 400
-}
-
-// otherHost returns the host a redirect response points to, if that is not
-// the check's host (the redirect was then not followed), or "".
-func (h *httpCheck) otherHost(resp *http.Response) string {
-	if resp.StatusCode < 300 || resp.StatusCode >= 400 {
+// notFollowed says where a 3xx that came back pointed, if anywhere.
+func (h *httpCheck) notFollowed(res httpprobe.Response) string {
+	if res.Location == "" {
 		return ""
 	}
-	loc, err := resp.Location()
-	if err != nil || strings.EqualFold(loc.Hostname(), h.host) {
-		return ""
+	u, err := url.Parse(res.Location)
+	switch {
+	case err != nil || u.Host == "":
+		return ": redirect not followed"
+	case u.Hostname() != h.req.URL.Hostname():
+		return ": redirect to other host " + u.Host + " not followed"
 	}
-	return loc.Host
+	return ": redirect to " + u.Host + " not followed"
 }
 
 func statusText(code int) string {

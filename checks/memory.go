@@ -64,14 +64,14 @@ func Memory(m MemoryMetric, max uint64) health.CheckFunc {
 		read = goMetric("/memory/classes/total:bytes")
 	case RSSMemory:
 		if runtime.GOOS != "linux" {
-			return invalid("Memory", "RSS is only available on Linux, not %s", runtime.GOOS)
+			return misconfigured("Memory", "RSS is only available on Linux, not %s", runtime.GOOS)
 		}
 		read = readRSS
 	default:
-		return invalid("Memory", "invalid metric %v", m)
+		return misconfigured("Memory", "invalid metric %v", m)
 	}
 	if max == 0 {
-		return invalid("Memory", "limit must be positive")
+		return misconfigured("Memory", "limit must be positive")
 	}
 	return func(ctx context.Context) error {
 		n, err := read()

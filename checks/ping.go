@@ -26,7 +26,7 @@ type Pinger interface {
 // "checks: Ping:".
 func Ping(p Pinger) health.CheckFunc {
 	if isNil(p) {
-		return invalid("Ping", "nil Pinger")
+		return misconfigured("Ping", "nil Pinger")
 	}
 	return PingFunc(p.Ping)
 }
@@ -38,7 +38,7 @@ func Ping(p Pinger) health.CheckFunc {
 // A nil ping makes every run fail with an error starting "checks: Ping:".
 func PingFunc(ping func(ctx context.Context) error) health.CheckFunc {
 	if ping == nil {
-		return invalid("Ping", "nil ping function")
+		return misconfigured("Ping", "nil ping function")
 	}
 	return func(ctx context.Context) error {
 		start := time.Now()

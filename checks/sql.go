@@ -53,9 +53,9 @@ func SQL(db *sql.DB, opts ...SQLOption) health.CheckFunc {
 	}
 	switch {
 	case db == nil:
-		return invalid("SQL", "nil *sql.DB")
+		return misconfigured("SQL", "nil *sql.DB")
 	case c.querySet && strings.TrimSpace(c.query) == "":
-		return invalid("SQL", "empty query")
+		return misconfigured("SQL", "empty query")
 	}
 	s := &sqlCheck{db: db, query: c.query}
 	s.waits.Store(db.Stats().WaitCount)

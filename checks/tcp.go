@@ -20,7 +20,7 @@ import (
 // makes every run fail with an error starting "checks: TCP:".
 func TCP(addr string) health.CheckFunc {
 	if err := validHostPort(addr); err != "" {
-		return invalid("TCP", "%s", err)
+		return misconfigured("TCP", "%s", err)
 	}
 	var d net.Dialer
 	return func(ctx context.Context) error {

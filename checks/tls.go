@@ -36,9 +36,9 @@ import (
 func TLSCertFile(path string, warnBefore time.Duration) health.CheckFunc {
 	switch {
 	case path == "":
-		return invalid("TLS", "empty path")
+		return misconfigured("TLS", "empty path")
 	case warnBefore < 0:
-		return invalid("TLS", "warning period must not be negative, got %v", warnBefore)
+		return misconfigured("TLS", "warning period must not be negative, got %v", warnBefore)
 	}
 	return func(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
@@ -76,10 +76,10 @@ func TLSCertFile(path string, warnBefore time.Duration) health.CheckFunc {
 // starting "checks: TLS:".
 func TLSCertEndpoint(addr string, warnBefore time.Duration) health.CheckFunc {
 	if err := validHostPort(addr); err != "" {
-		return invalid("TLS", "%s", err)
+		return misconfigured("TLS", "%s", err)
 	}
 	if warnBefore < 0 {
-		return invalid("TLS", "warning period must not be negative, got %v", warnBefore)
+		return misconfigured("TLS", "warning period must not be negative, got %v", warnBefore)
 	}
 	host, _, _ := net.SplitHostPort(addr)
 	return func(ctx context.Context) error {

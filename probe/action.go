@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 )
 
@@ -64,22 +63,6 @@ func resolveTimeout(d time.Duration) (time.Duration, error) {
 func canceled(ctx context.Context) (Outcome, error) {
 	return Outcome{Result: Unknown, Message: "probe canceled"},
 		fmt.Errorf("probe: canceled: %w", context.Cause(ctx))
-}
-
-// dial opens a TCP connection the way the kubelet's probe dialer does. The
-// kubelet sets SO_LINGER to 1 s so that a probe every few seconds does not
-// pile up sockets in TIME-WAIT (kubernetes#89898); SetLinger is the portable
-// spelling of the same option.
-func dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetLinger(1) // best effort, as in the kubelet
-	}
-	return c, nil
 }
 
 // capWriter keeps the first MaxBody bytes written to it and silently drops

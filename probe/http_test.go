@@ -165,7 +165,7 @@ func TestHTTPGetFidelity(t *testing.T) {
 		{name: "10 redirects", url: srv.URL + "/chain/10", want: probe.Failure, msg: "stopped after 10 redirects"},
 		// prober.go:154 and http.go:92-93: one client timeout covers the
 		// exchange; no response in time is a Failure (http.go:123-126).
-		{name: "slower than timeout", url: srv.URL + "/slow", want: probe.Failure, msg: "Client.Timeout exceeded", slow: true},
+		{name: "slower than timeout", url: srv.URL + "/slow", want: probe.Failure, msg: "timed out after 200ms", slow: true},
 		// http.go:34 and 128-131: at most 10 KiB is read; more is
 		// "non fatal body truncation".
 		{name: "1 MiB body", url: srv.URL + "/huge", want: probe.Success, code: 200},

@@ -1,6 +1,10 @@
 package probe
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/probekit/probekit/internal/httpprobe"
+)
 
 // Result is the verdict of one probe, in the kubelet's vocabulary. It is
 // also the state a [Prober] reports, which is only ever [Unknown],
@@ -45,7 +49,7 @@ func (r Result) Passed() bool { return r == Success || r == Warning }
 // command's output, a probe keeps. Anything longer is read no further
 // (HTTP) or discarded (exec), and is not a failure. The kubelet uses the
 // same 10 KiB cap.
-const MaxBody = 10 << 10
+const MaxBody = httpprobe.MaxBody
 
 // Outcome is what one probe found. Its zero value is an Unknown outcome
 // with no details.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"time"
+
+	"github.com/probekit/probekit/internal/httpprobe"
 )
 
 // TCPSocket probes by opening a TCP connection, as a Kubernetes tcpSocket
@@ -34,7 +36,7 @@ func (s TCPSocket) Probe(ctx context.Context, timeout time.Duration) (Outcome, e
 
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := dial(dctx, "tcp", s.Addr)
+	conn, err := httpprobe.Dial(dctx, "tcp", s.Addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return canceled(ctx)
