@@ -19,11 +19,14 @@ type Pinger interface {
 // round trip in milliseconds.
 //
 // Ping is a dependency check: register it in readiness only, with
-// health.Dependency. The check runs Ping on the caller's goroutine, so it
-// returns when the client honours ctx; a client that ignores ctx keeps the
-// check running past its timeout. A nil p (including a nil pointer in a
-// non-nil interface) makes every run fail with an error starting
-// "checks: Ping:".
+// health.Dependency. The check returns when its context ends even if the
+// client ignores it: Ping then runs on a goroutine of its own, which is left
+// to finish when the client returns, and until it does every run fails at
+// once rather than start another (so a hung client costs one goroutine,
+// not one per run). Configure the client to honour contexts all the same
+// (go-redis: ContextTimeoutEnabled). A nil p (including a nil pointer in a
+// non-nil interface) is a misconfiguration that Register refuses with an
+// error matching health.ErrMisconfigured.
 func Ping(p Pinger) health.CheckFunc {
 	if isNil(p) {
 		return misconfigured("Ping", "nil Pinger")
@@ -35,14 +38,16 @@ func Ping(p Pinger) health.CheckFunc {
 //
 //	checks.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
 //
-// A nil ping makes every run fail with an error starting "checks: Ping:".
+// It returns when its context ends, as Ping does. A nil ping is a
+// misconfiguration that Register refuses.
 func PingFunc(ping func(ctx context.Context) error) health.CheckFunc {
 	if ping == nil {
 		return misconfigured("Ping", "nil ping function")
 	}
+	var call boundedCall
 	return func(ctx context.Context) error {
 		start := time.Now()
-		if err := ping(ctx); err != nil {
+		if err := call.do(ctx, ping); err != nil {
 			return wrap("Ping", "", err)
 		}
 		observeSince(ctx, start)

@@ -41,9 +41,15 @@ func SQLQuery(query string) SQLOption {
 // Error messages are redacted: passwords, tokens and URL userinfo that a
 // driver echoes from its DSN do not appear in them.
 //
+// The check returns when its context ends even if the driver ignores it:
+// the ping or query then runs on a goroutine of its own, left to finish
+// when the driver returns, and until it does every run fails at once
+// rather than start another.
+//
 // SQL is a dependency check: register it in readiness only, with
 // health.Dependency. The check is safe for concurrent use. A nil db or an
-// empty query makes every run fail with an error starting "checks: SQL:".
+// empty query is a misconfiguration that Register refuses with an error
+// matching health.ErrMisconfigured.
 func SQL(db *sql.DB, opts ...SQLOption) health.CheckFunc {
 	var c sqlConfig
 	for _, o := range opts {
@@ -66,6 +72,7 @@ type sqlCheck struct {
 	db    *sql.DB
 	query string
 	waits atomic.Int64 // db.Stats().WaitCount at the previous run
+	call  boundedCall
 }
 
 func (s *sqlCheck) run(ctx context.Context) error {
@@ -81,10 +88,10 @@ func (s *sqlCheck) run(ctx context.Context) error {
 	}
 	start := time.Now()
 	if s.query == "" {
-		if err := s.db.PingContext(ctx); err != nil {
+		if err := s.call.do(ctx, s.db.PingContext); err != nil {
 			return wrap("SQL", "ping", err)
 		}
-	} else if err := s.runQuery(ctx); err != nil {
+	} else if err := s.call.do(ctx, s.runQuery); err != nil {
 		return wrap("SQL", "query", err)
 	}
 	observeSince(ctx, start)

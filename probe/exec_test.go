@@ -21,6 +21,7 @@ import (
 // status Failure, a timeout Failure; output is capped at 10 KiB; a command
 // that cannot run is Unknown with an error.
 func TestExec(t *testing.T) {
+	requireExecTools(t)
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -54,6 +55,7 @@ func TestExec(t *testing.T) {
 }
 
 func TestExecOutputCapped(t *testing.T) {
+	requireExecTools(t)
 	t.Parallel()
 	// 100 KiB, more than a pipe buffer: the command must not block on it.
 	out, err := probe.Exec{Command: []string{"sh", "-c", `i=0; while [ $i -lt 1600 ]; do echo 0123456789012345678901234567890123456789012345678901234567890123; i=$((i+1)); done`}}.
@@ -67,6 +69,7 @@ func TestExecOutputCapped(t *testing.T) {
 // TestExecKillsProcessGroup: on timeout the shell and the child it started
 // die together, and the probe does not wait for anything holding its pipe.
 func TestExecKillsProcessGroup(t *testing.T) {
+	requireExecTools(t)
 	t.Parallel()
 	pidFile := t.TempDir() + "/pid"
 	// The background sleep inherits the shell's stdout, so only the kill
@@ -114,6 +117,7 @@ func processAlive(pid int) bool {
 // holding its output open (here one that escaped into its own session, so
 // no group kill reaches it) still passes, promptly.
 func TestExecOrphanHoldingPipe(t *testing.T) {
+	requireExecTools(t)
 	t.Parallel()
 	done := make(chan struct{})
 	var out probe.Outcome
@@ -136,6 +140,7 @@ func TestExecOrphanHoldingPipe(t *testing.T) {
 }
 
 func TestExecCannotRun(t *testing.T) {
+	requireExecTools(t)
 	t.Parallel()
 	ctx := testCtx(t)
 	out, err := probe.Exec{Command: []string{"/nonexistent/healthcheck"}}.Probe(ctx, 0)
@@ -154,6 +159,7 @@ func TestExecCannotRun(t *testing.T) {
 // TestExecCanceled: the caller's cancellation kills the command and is
 // not a verdict.
 func TestExecCanceled(t *testing.T) {
+	requireExecTools(t)
 	t.Parallel()
 	fifo := t.TempDir() + "/started"
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
@@ -170,4 +176,52 @@ func TestExecCanceled(t *testing.T) {
 	out, err := probe.Exec{Command: []string{"sh", "-c", "echo > " + fifo + "; sleep 30"}}.Probe(ctx, time.Minute)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, probe.Unknown, out.Result)
+}
+
+// requireExecTools skips an exec test unless sh, setsid and the coreutils it
+// runs are installed.
+func requireExecTools(t *testing.T) {
+	t.Helper()
+	requireTools(t, "sh", "setsid", "sleep", "true", "false")
+}
+
+// TestExecHostile: commands that fight their timeout still end the probe
+// within it, as a Failure.
+func TestExecHostile(t *testing.T) {
+	requireExecTools(t)
+	t.Parallel()
+	pidFile := t.TempDir() + "/escaped"
+	t.Cleanup(func() { killPIDFile(pidFile) })
+	for name, script := range map[string]string{
+		"ignores SIGTERM":                  `trap "" TERM; sleep 30`,
+		"ignores SIGTERM and SIGINT, busy": `trap "" TERM INT HUP; while :; do :; done`,
+		// The child starts a session of its own, out of reach of the
+		// group kill, and keeps the probe's output pipe open.
+		"child escapes with stdout": `setsid sh -c 'echo $$ > ` + pidFile + `; exec sleep 30' & sleep 30`,
+		"grandchildren hold stdout": `(sleep 30 &) ; (sleep 30 &) ; sleep 30`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var out probe.Outcome
+			var err error
+			within(t, hostileTimeout, func() {
+				out, err = probe.Exec{Command: []string{"sh", "-c", script}}.Probe(testCtx(t), hostileTimeout)
+			})
+			require.NoError(t, err)
+			assert.Equal(t, probe.Failure, out.Result, out.Message)
+			assert.Contains(t, out.Message, "timed out")
+		})
+	}
+}
+
+// killPIDFile kills the process whose ID is in file, if any: the escaped
+// child of TestExecHostile, which no group kill reaches.
+func killPIDFile(file string) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -111,10 +111,25 @@ func httptestTLS(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// requireUnix skips tests that need a POSIX shell and coreutils.
-func requireUnix(t *testing.T) {
+// requireTools skips the test, naming the first missing tool, unless every
+// one of tools is in PATH. The exec tests need sh (dash or bash), setsid
+// (util-linux) and coreutils; CI installs them, so nothing skips there.
+func requireTools(t *testing.T, tools ...string) {
 	t.Helper()
-	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
-		t.Skip("needs sh, true, false and sleep")
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("probe: this test needs %s (%s); not found in PATH", tool, toolPackage(tool))
+		}
 	}
+}
+
+// toolPackage names the Debian package that provides tool.
+func toolPackage(tool string) string {
+	switch tool {
+	case "sh":
+		return "from dash or bash"
+	case "setsid":
+		return "from util-linux"
+	}
+	return "from coreutils"
 }

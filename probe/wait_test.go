@@ -73,7 +73,7 @@ func TestWaitStatusOtherActions(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	require.NoError(t, probe.WaitStatus(ctx, probe.TCPSocket{Addr: closedAddr(t)}, probe.Failure))
-	requireUnix(t)
+	requireTools(t, "true", "false")
 	require.NoError(t, probe.WaitStatus(ctx, probe.Exec{Command: []string{"true"}}, probe.Success))
 }
 
