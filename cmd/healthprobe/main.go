@@ -13,7 +13,12 @@
 // to the same host, and reads at most 10 KiB of the body. Unlike the
 // kubelet, and like curl, it verifies HTTPS certificates unless -insecure is
 // given. On failure it prints one line on stderr saying why; a passing
-// redirect prints a warning line there too. See docs/healthprobe.md.
+// redirect prints a warning line there too.
+//
+// healthprobe exits within its -timeout (1 s by default; it must be more
+// than 0 and at most 1 h) plus a moment to clean up, whatever the target
+// does: each probe honours the timeout, and a watchdog ends the run shortly
+// after it in case one did not. See docs/healthprobe.md.
 package main
 
 import (
@@ -27,7 +32,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/probekit/probekit/internal/httpprobe"
 	"github.com/probekit/probekit/probe"
 )
 
@@ -42,6 +49,16 @@ const (
 	exitFail  = 1
 	exitUsage = 2
 )
+
+// maxTimeout bounds -timeout. A health check that may take more than an
+// hour is a typo (-timeout 2000h), and time.Now().Add of an enormous
+// duration would overflow into the past.
+const maxTimeout = time.Hour
+
+// watchdogGrace is how long after its timeout a probe may take to return
+// before run gives up on it. Every probe honours its timeout; the watchdog
+// keeps the promise to exit in time even if one did not.
+const watchdogGrace = 500 * time.Millisecond
 
 const usageText = `usage: healthprobe [flags] [http] URL
        healthprobe [flags] tcp HOST:PORT
@@ -63,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	timeout := fs.Duration("timeout", probe.DefaultTimeout, "give up and fail after this long")
+	timeout := fs.Duration("timeout", probe.DefaultTimeout, "give up and fail after this long (more than 0, at most 1h)")
 	var headers headerFlags
 	fs.Var(&headers, "header", "add the HTTP request header `'Name: value'` (repeatable; Host sets the host)")
 	insecure := fs.Bool("insecure", false, "do not verify the HTTPS certificate, as the kubelet does")
@@ -108,6 +125,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	if *timeout <= 0 || *timeout > maxTimeout {
+		return usage("-timeout %v: want more than 0 and at most %v", *timeout, maxTimeout)
+	}
+
 	var action probe.Action
 	switch mode {
 	case "exec":
@@ -146,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-header, -insecure and -cacert apply to HTTP probes only")
 	}
 
-	out, err := action.Probe(context.Background(), *timeout)
+	out, err := probeWithin(action, *timeout)
 	if errors.Is(err, probe.ErrInvalid) {
 		return usage("%v", err)
 	}
@@ -163,6 +184,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "healthprobe:", line)
 	return exitFail
+}
+
+// probeWithin runs action once and returns its result, or a Failure once
+// timeout and watchdogGrace have passed without one. The probe's goroutine
+// is then abandoned, which is harmless in a process about to exit.
+func probeWithin(action probe.Action, timeout time.Duration) (probe.Outcome, error) {
+	type result struct {
+		out probe.Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := action.Probe(context.Background(), timeout)
+		done <- result{out, err}
+	}()
+	watchdog := time.NewTimer(timeout + watchdogGrace)
+	defer watchdog.Stop()
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-watchdog.C:
+		return probe.Outcome{Result: probe.Failure, Message: fmt.Sprintf("no verdict %v after the timeout of %v; gave up", watchdogGrace, timeout)}, nil
+	}
 }
 
 // parse parses flags in args and returns the remaining arguments. It stops
@@ -190,16 +234,23 @@ type headerFlags struct{ h http.Header }
 
 func (f *headerFlags) String() string { return "" }
 
+// Set parses one 'Name: value'. The name must be an HTTP token (no space
+// before the colon) and the value must not hold a line break or NUL; the
+// value's surrounding blanks are dropped, as in an HTTP header line. Its
+// errors never quote the value, which is often a credential.
 func (f *headerFlags) Set(s string) error {
 	name, value, ok := strings.Cut(s, ":")
-	name = strings.TrimSpace(name)
-	if !ok || name == "" || strings.ContainsAny(name, " \t") {
-		return fmt.Errorf("want 'Name: value', got %q", s)
+	if !ok {
+		return errors.New("want 'Name: value', got no colon")
+	}
+	value = strings.Trim(value, " \t")
+	if err := httpprobe.ValidHeader(name, value); err != nil {
+		return fmt.Errorf("want 'Name: value': %v", err)
 	}
 	if f.h == nil {
 		f.h = http.Header{}
 	}
-	f.h.Add(name, strings.TrimSpace(value))
+	f.h.Add(name, value)
 	return nil
 }
 

@@ -23,7 +23,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		removeBinary()
+		os.Exit(code)
+	}))
 }
 
 const secret = "password=hunter2"
@@ -102,7 +105,7 @@ func TestRunProbes(t *testing.T) {
 		{"tcp", []string{"tcp", ln.Addr().String()}, 0, "", ""},
 		{"tcp refused", []string{"-timeout", "500ms", "tcp", down}, 1, "connection refused", ""},
 	}
-	if runtime.GOOS != "windows" {
+	{
 		tests = append(tests, []struct {
 			name   string
 			args   []string
@@ -114,11 +117,16 @@ func TestRunProbes(t *testing.T) {
 			{"exec with flags", []string{"exec", "sh", "-c", "exit 0"}, 0, "", ""},
 			{"exec --", []string{"-timeout", "2s", "exec", "--", "sh", "-c", "echo " + secret + "; exit 7"}, 1, "status 7", ""},
 			{"exec timeout", []string{"exec", "-timeout", "100ms", "sleep", "10"}, 1, "timed out after 100ms", ""},
-			{"exec not found", []string{"exec", "/nonexistent/check"}, 1, "/nonexistent/check", ""},
+			// The kubelet's "probe errored": the command could not start,
+			// so there is no verdict (unknown), and the exit status is 1.
+			{"exec not found", []string{"exec", "--", "/nonexistent"}, 1, "unknown: ", ""},
 		}...)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.args[0] == "exec" {
+				requireExecTools(t)
+			}
 			t.Parallel()
 			// A generous default timeout: speed is not what is tested. A
 			// -timeout in tc.args comes later and wins.
@@ -152,6 +160,14 @@ func TestRunUsage(t *testing.T) {
 		"unknown flag":        {"-retries", "3", srv.URL},
 		"bad duration":        {"-timeout", "soon", srv.URL},
 		"negative timeout":    {"-timeout", "-1s", srv.URL},
+		"zero timeout":        {"-timeout", "0", srv.URL},
+		"zero timeout, tcp":   {"-timeout", "0s", "tcp", "127.0.0.1:1"},
+		"huge timeout":        {"-timeout", "2000h", srv.URL},
+		"overflowing timeout": {"-timeout", "9999999999999h", srv.URL},
+		"header with newline": {"-header", "X-A: b\r\nX-Injected: c", srv.URL},
+		"header name spaced":  {"-header", "X A: b", srv.URL},
+		"header name blank":   {"-header", " : b", srv.URL},
+		"header no name":      {"-header", ":", srv.URL},
 		"bad header":          {"-header", "no colon", srv.URL},
 		"empty header name":   {"-header", ": v", srv.URL},
 		"insecure and cacert": {"-insecure", "-cacert", "ca.pem", srv.URL},
@@ -211,22 +227,18 @@ func TestBinary(t *testing.T) {
 		t.Skip("no go tool in PATH")
 	}
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "healthprobe")
-	build := exec.CommandContext(t.Context(), goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildBinary(t)
 	if fi, err := os.Stat(bin); err == nil {
 		t.Logf("stripped binary: %d bytes", fi.Size())
 	}
 
 	list := exec.CommandContext(t.Context(), goTool, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".")
-	list.Env = build.Env
-	out, err = list.Output()
+	list.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := list.Output()
 	require.NoError(t, err)
 	assert.ElementsMatch(t,
-		[]string{"github.com/probekit/probekit/probe", "github.com/probekit/probekit/cmd/healthprobe"},
-		strings.Fields(string(out)), "only the standard library besides probe")
+		[]string{"github.com/probekit/probekit/probe", "github.com/probekit/probekit/internal/httpprobe", "github.com/probekit/probekit/cmd/healthprobe"},
+		strings.Fields(string(out)), "only the standard library besides probe and its HTTP prober")
 
 	if runtime.GOOS == "linux" {
 		f, err := elf.Open(bin)
