@@ -160,4 +160,3 @@ func TestWatchdog(t *testing.T) {
 		t.Fatalf("took %v", took)
 	}
 }
-
