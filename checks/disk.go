@@ -12,8 +12,9 @@ import (
 // non-root process can still write, which excludes the blocks reserved for
 // root). The check observes the available bytes, in "bytes".
 //
-// Disk works on Linux and macOS; elsewhere, and when path is empty or
-// minFree is 0, every run fails with an error starting "checks: Disk:".
+// Disk works on Linux and macOS. Elsewhere, and when path is empty or
+// minFree is 0, the check is a misconfiguration: Register refuses it with an
+// error matching health.ErrMisconfigured and starting "checks: Disk:".
 //
 // Disk suits readiness: a pod that cannot write should take no traffic. Put
 // it in liveness only when a restart frees the space (scratch files in the

@@ -25,14 +25,15 @@ type dnsConfig struct {
 
 // DNSResolver makes the check use r instead of net.DefaultResolver, for
 // example a *net.Resolver that asks a given server. A nil r, other than a nil
-// *net.Resolver (which means the default resolver), makes every run fail.
+// *net.Resolver (which means the default resolver), is a misconfiguration
+// that Register refuses.
 func DNSResolver(r Resolver) DNSOption {
 	return func(c *dnsConfig) { c.resolver, c.resolverSet = r, true }
 }
 
 // DNSMinAddrs makes the check fail unless the name resolves to at least n
 // addresses (the default is 1), for a headless Service that must have n
-// ready endpoints. An n below 1 makes every run fail.
+// ready endpoints. An n below 1 is a misconfiguration that Register refuses.
 func DNSMinAddrs(n int) DNSOption {
 	return func(c *dnsConfig) { c.minAddrs = n }
 }
@@ -42,8 +43,9 @@ func DNSMinAddrs(n int) DNSOption {
 // observes the lookup time in milliseconds.
 //
 // DNS is a dependency check: register it in readiness only, with
-// health.Dependency. An empty host or an invalid option makes every run fail
-// with an error starting "checks: DNS:". With the cgo resolver, a lookup
+// health.Dependency. An empty host or an invalid option is a
+// misconfiguration: Register refuses the check with an error matching
+// health.ErrMisconfigured and starting "checks: DNS:". With the cgo resolver, a lookup
 // that outlives the context leaves a goroutine in the net package until the
 // system resolver returns; the pure Go resolver has no such goroutine.
 func DNS(host string, opts ...DNSOption) health.CheckFunc {

@@ -10,15 +10,19 @@
 //
 // Every constructor returns a health.CheckFunc ready to register:
 //
-//	reg.Register(health.Readiness, "postgres", checks.SQL(db), health.Dependency())
-//	reg.Register(health.Liveness, "goroutines", checks.Goroutines(10000))
+//	err := reg.Register(health.Readiness, "postgres", checks.SQL(db), health.Dependency())
+//	err = reg.Register(health.Liveness, "goroutines", checks.Goroutines(10000))
+//	err = reg.Register(health.Liveness, "worker", hb.Check()) // hb := checks.NewHeartbeat(time.Minute)
 //
-// Constructors never fail and never panic: an invalid configuration (a nil
-// client, an empty address, a limit that is not positive) yields a check
-// that fails on every run with an error starting "checks: <kind>:", where
-// the health endpoint and the logs show it. Optional settings are functional
-// options named after their check (HTTPHeader, DNSMinAddrs, SQLQuery); a nil
-// option is ignored.
+// Constructors never panic and stay one expression: arguments that can
+// never work (a nil client, an empty address, a limit that is not
+// positive) yield a check made by health.Misconfigured, which Register
+// refuses with an error matching health.ErrMisconfigured (errors.Is) and
+// starting "checks: <kind>:", so that the mistake stops the start-up
+// instead of failing every probe, or restarting a container in a loop.
+// Run directly, such a check returns that error every time. Optional
+// settings are functional options named after their check (HTTPHeader,
+// DNSMinAddrs, SQLQuery); a nil option is ignored.
 //
 // # Groups
 //
@@ -30,9 +34,12 @@
 //
 // # Contract of every check
 //
-// A check honours its context, which carries the registry's timeout, and
-// starts no goroutine that outlives it; the calls that cannot be cancelled
-// (statfs, reading a file) are noted where they occur. Errors start with
+// A check returns when its context, which carries the registry's timeout,
+// ends, whatever the server at the other end does. Network checks start no
+// goroutine that outlives the run. Ping and SQL also return in time from a
+// client that ignores its context, leaving one goroutine to finish when the
+// client returns (and refusing to start another meanwhile). The calls that
+// cannot be cancelled (statfs, reading a file) are noted where they occur. Errors start with
 // "checks: <kind>:" and never contain credentials: URL userinfo, query
 // strings, header values and the passwords or tokens that drivers echo from
 // their DSNs are removed or replaced with "xxxxx". Checks that measure

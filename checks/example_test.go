@@ -157,7 +157,7 @@ func ExampleHeartbeat() {
 	hb := checks.NewHeartbeat(time.Minute)
 	reg := health.New()
 	defer reg.Close()
-	reg.Register(health.Liveness, "worker", hb.Check)
+	reg.Register(health.Liveness, "worker", hb.Check())
 
 	jobs := make(chan int)
 	done := make(chan struct{})
@@ -174,6 +174,16 @@ func ExampleHeartbeat() {
 	rep, _ := reg.Check(context.Background(), health.Liveness)
 	fmt.Println(rep.Status)
 	// Output: pass
+}
+
+// Arguments that can never work are refused where the check is registered,
+// at start-up, rather than failing every probe.
+func ExampleGoroutines_misconfigured() {
+	reg := health.New()
+	defer reg.Close()
+	err := reg.Register(health.Liveness, "goroutines", checks.Goroutines(0))
+	fmt.Println(errors.Is(err, health.ErrMisconfigured))
+	// Output: true
 }
 
 func ExampleTLSCertFile() {

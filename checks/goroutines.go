@@ -15,7 +15,8 @@ import (
 // Goroutines looks at process-local state only, so it suits liveness (a
 // restart does cure a leak) as well as readiness. Choose max well above the
 // peak of normal load: the count includes goroutines serving requests. A max
-// below 1 makes every run fail with an error starting "checks: Goroutines:".
+// below 1 is a misconfiguration: Register refuses the check with an error
+// matching health.ErrMisconfigured and starting "checks: Goroutines:".
 func Goroutines(max int) health.CheckFunc {
 	if max < 1 {
 		return misconfigured("Goroutines", "limit must be positive, got %d", max)

@@ -9,8 +9,11 @@ import (
 )
 
 // A Heartbeat is a watchdog for a loop that must keep making progress: the
-// loop calls Beat each time round, and Check fails once no beat has arrived
-// for longer than the window. It catches what no other check sees: a
+// loop calls Beat each time round, and the check that Check returns fails
+// once no beat has arrived for longer than the window:
+//
+//	hb := checks.NewHeartbeat(time.Minute)
+//	err := reg.Register(health.Liveness, "worker", hb.Check()) It catches what no other check sees: a
 // process that serves probes perfectly well while its worker is deadlocked
 // or stuck on a call without a timeout.
 //
@@ -20,11 +23,11 @@ import (
 // work: a worker blocked on an empty queue should beat on a ticker while it
 // waits.
 //
-// Check is process-local, so it belongs in liveness: a restart is the cure
-// for a wedged loop. A Heartbeat is safe for concurrent use; several
-// goroutines may beat the same Heartbeat, and it then passes while any of
-// them beats. The zero value is not usable (its Check always fails); use
-// NewHeartbeat.
+// The check is process-local, so it belongs in liveness: a restart is the
+// cure for a wedged loop. A Heartbeat is safe for concurrent use; several
+// goroutines may beat the same Heartbeat, and its check then passes while
+// any of them beats. The zero value is not usable: its Check returns a
+// misconfigured check, which Register refuses; use NewHeartbeat.
 type Heartbeat struct {
 	window time.Duration
 	start  time.Time // carries a monotonic clock reading
@@ -36,9 +39,10 @@ type Heartbeat struct {
 	fake func() time.Duration
 }
 
-// NewHeartbeat returns a Heartbeat whose Check fails when no beat arrived
-// within window. A window that is not positive makes every run of Check
-// fail with an error starting "checks: Heartbeat:".
+// NewHeartbeat returns a Heartbeat whose check fails when no beat arrived
+// within window. A window that is not positive makes Check return a
+// misconfigured check, which Register refuses with an error matching
+// health.ErrMisconfigured; Beat still works (and does nothing useful).
 func NewHeartbeat(window time.Duration) *Heartbeat {
 	return &Heartbeat{window: window, start: time.Now()}
 }
@@ -58,17 +62,24 @@ func (h *Heartbeat) Beat() {
 	h.last.Store(max(int64(h.elapsed()), 1))
 }
 
-// Check fails when no beat arrived within the window (or, before the first
-// beat, within the window since NewHeartbeat). It observes the time since
-// the last beat (or since NewHeartbeat), in milliseconds. Its method value
-// h.Check is a health.CheckFunc.
-func (h *Heartbeat) Check(ctx context.Context) error {
+// Check returns the check to register: it fails when no beat arrived
+// within the window (or, before the first beat, within the window since
+// NewHeartbeat), and observes the time since the last beat (or since
+// NewHeartbeat), in milliseconds. Every call returns a check of the same
+// Heartbeat. For a Heartbeat not made by NewHeartbeat, or one whose window is
+// not positive, it returns a misconfigured check (health.Misconfigured),
+// which Register refuses with an error matching health.ErrMisconfigured.
+func (h *Heartbeat) Check() health.CheckFunc {
 	switch {
 	case h == nil || h.start.IsZero():
-		return failf("Heartbeat", "not created by NewHeartbeat")
+		return misconfigured("Heartbeat", "not created by NewHeartbeat")
 	case h.window <= 0:
-		return failf("Heartbeat", "window must be positive, got %v", h.window)
+		return misconfigured("Heartbeat", "window must be positive, got %v", h.window)
 	}
+	return h.check
+}
+
+func (h *Heartbeat) check(ctx context.Context) error {
 	// Load before reading the clock, so that a beat in between cannot make
 	// the age negative.
 	last := time.Duration(h.last.Load())

@@ -7,18 +7,19 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/checks"
+	"github.com/probekit/probekit/health"
 )
 
 func TestHeartbeatPassesWithinWindow(t *testing.T) {
 	hb := checks.NewHeartbeat(time.Hour)
-	if err := hb.Check(testCtx(t)); err != nil {
+	if err := hb.Check()(testCtx(t)); err != nil {
 		t.Fatal(err) // the window counts from construction
 	}
 	hb.Beat()
-	if err := hb.Check(testCtx(t)); err != nil {
+	if err := hb.Check()(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	requireObserved(t, hb.Check, "ms")
+	requireObserved(t, hb.Check(), "ms")
 }
 
 // A loop that never beats fails the check one window after construction;
@@ -29,7 +30,7 @@ func TestHeartbeatFailsWithoutBeats(t *testing.T) {
 	defer tick.Stop()
 	ctx := testCtx(t)
 	for {
-		err := hb.Check(ctx)
+		err := hb.Check()(ctx)
 		if err != nil {
 			requireFail(t, err, "Heartbeat")
 			if !strings.Contains(err.Error(), "no beat since start") {
@@ -63,7 +64,7 @@ func TestHeartbeatConcurrentUse(t *testing.T) {
 		})
 		wg.Go(func() {
 			for range 100 {
-				if err := hb.Check(t.Context()); err != nil {
+				if err := hb.Check()(t.Context()); err != nil {
 					t.Error(err)
 					return
 				}
@@ -76,9 +77,8 @@ func TestHeartbeatConcurrentUse(t *testing.T) {
 func TestHeartbeatInvalid(t *testing.T) {
 	var zero checks.Heartbeat
 	var nilHB *checks.Heartbeat
-	requireFail(t, zero.Check(testCtx(t)), "Heartbeat")
-	requireFail(t, nilHB.Check(testCtx(t)), "Heartbeat")
-	requireFail(t, checks.NewHeartbeat(0).Check(testCtx(t)), "Heartbeat")
-	requireFail(t, checks.NewHeartbeat(-time.Second).Check(testCtx(t)), "Heartbeat")
+	for _, check := range []health.CheckFunc{zero.Check(), nilHB.Check(), checks.NewHeartbeat(0).Check(), checks.NewHeartbeat(-time.Second).Check()} {
+		requireRefused(t, check, "Heartbeat")
+	}
 	zero.Beat() // must not panic
 }

@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,25 @@ func requireNoSecret(t *testing.T, err error, secrets ...string) {
 			t.Fatalf("error leaks %q: %v", s, err)
 		}
 	}
+}
+
+// requireRefused fails the test unless a real registry's Register refuses
+// check with an error matching health.ErrMisconfigured whose text starts
+// like the check's own errors, and registers nothing.
+func requireRefused(t *testing.T, check health.CheckFunc, kind string) {
+	t.Helper()
+	reg := health.New()
+	t.Cleanup(func() { reg.Close() })
+	err := reg.Register(health.Liveness, "check", check)
+	if !errors.Is(err, health.ErrMisconfigured) {
+		t.Fatalf("Register returned %v, want an error matching health.ErrMisconfigured", err)
+	}
+	if want := "checks: " + kind + ":"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("Register's error %q does not contain %q", err, want)
+	}
+	if n := len(reg.Checks()); n != 0 {
+		t.Fatalf("Register refused the check but %d checks are registered", n)
+	}
+	// Run directly, it fails the same way every time.
+	requireFail(t, check(testCtx(t)), kind)
 }

@@ -54,7 +54,8 @@ func (m MemoryMetric) String() string {
 //
 // Memory looks at process-local state only, so it suits liveness as well as
 // readiness. An invalid m, a max of 0, or RSSMemory on a system other than
-// Linux makes every run fail with an error starting "checks: Memory:".
+// Linux is a misconfiguration: Register refuses the check with an error
+// matching health.ErrMisconfigured and starting "checks: Memory:".
 func Memory(m MemoryMetric, max uint64) health.CheckFunc {
 	var read func() (uint64, error)
 	switch m {

@@ -21,7 +21,8 @@ type sqlConfig struct {
 // SQLQuery makes the check run query (such as "SELECT 1") instead of a
 // ping, for drivers whose ping does not reach the server or to prove that a
 // table is readable. The query must be cheap and return few rows: the check
-// reads at most the first. An empty query makes every run fail.
+// reads at most the first. An empty query is a misconfiguration that
+// Register refuses.
 func SQLQuery(query string) SQLOption {
 	return func(c *sqlConfig) { c.query, c.querySet = query, true }
 }

@@ -17,7 +17,8 @@ import (
 //
 // TCP is a dependency check: register it in readiness only, with
 // health.Dependency. An address that is empty or not of the form host:port
-// makes every run fail with an error starting "checks: TCP:".
+// is a misconfiguration: Register refuses the check with an error matching
+// health.ErrMisconfigured and starting "checks: TCP:".
 func TCP(addr string) health.CheckFunc {
 	if err := validHostPort(addr); err != "" {
 		return misconfigured("TCP", "%s", err)

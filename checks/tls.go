@@ -31,8 +31,8 @@ import (
 // TLSCertFile looks at local state only and suits any group, but a
 // certificate's expiry is rarely worth a restart: prefer readiness, or
 // register it with health.NonCritical so it only ever warns. An empty path
-// or a negative warnBefore makes every run fail with an error starting
-// "checks: TLS:".
+// or a negative warnBefore is a misconfiguration: Register refuses the check
+// with an error matching health.ErrMisconfigured and starting "checks: TLS:".
 func TLSCertFile(path string, warnBefore time.Duration) health.CheckFunc {
 	switch {
 	case path == "":
@@ -72,7 +72,8 @@ func TLSCertFile(path string, warnBefore time.Duration) health.CheckFunc {
 // TLSCertEndpoint is a dependency check when addr belongs to another
 // service (readiness only, with health.Dependency); pointed at the process's
 // own listener it suits any group, as TLSCertFile does. An address that is
-// not host:port or a negative warnBefore makes every run fail with an error
+// not host:port or a negative warnBefore is a misconfiguration: Register
+// refuses the check with an error matching health.ErrMisconfigured and
 // starting "checks: TLS:".
 func TLSCertEndpoint(addr string, warnBefore time.Duration) health.CheckFunc {
 	if err := validHostPort(addr); err != "" {
