@@ -14,6 +14,7 @@ import (
 //
 //	hb := checks.NewHeartbeat(time.Minute)
 //	err := reg.Register(health.Liveness, "worker", hb.Check()) It catches what no other check sees: a
+//
 // process that serves probes perfectly well while its worker is deadlocked
 // or stuck on a call without a timeout.
 //
