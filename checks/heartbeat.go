@@ -13,10 +13,11 @@ import (
 // once no beat has arrived for longer than the window:
 //
 //	hb := checks.NewHeartbeat(time.Minute)
-//	err := reg.Register(health.Liveness, "worker", hb.Check()) It catches what no other check sees: a
+//	err := reg.Register(health.Liveness, "worker", hb.Check())
 //
-// process that serves probes perfectly well while its worker is deadlocked
-// or stuck on a call without a timeout.
+// It catches what no other check sees: a process that serves probes
+// perfectly well while its worker is deadlocked or stuck on a call without
+// a timeout.
 //
 // The window counts from NewHeartbeat until the first beat, so a loop that
 // never starts fails the check one window after construction. Choose the
