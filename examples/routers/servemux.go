@@ -6,12 +6,25 @@ import (
 	"github.com/probekit/probekit/health"
 )
 
-// ServeMux mounts the health endpoints on a Go 1.22 http.ServeMux with
-// reg.Mount, whose "/{$}" pattern matches "/" alone, so the mux's other
-// routes and its 404 for unknown paths are untouched.
-func ServeMux(reg *health.Registry) (http.Handler, error) {
+// ServeMux serves the health endpoints on a Go 1.22 http.ServeMux with
+// reg.Mount, which registers the patterns of reg.Routes without a method,
+// so every method reaches the health handlers (405 with Allow for all but
+// GET and HEAD). Its "/{$}" matches "/" alone, so the mux's other routes
+// and its 404 for unknown paths are untouched. Mount refuses, with an
+// error, to shadow a route the mux already has.
+//
+// Traps:
+//   - A "GET /hello" pattern answers HEAD too: ServeMux's rule, not the
+//     other routers'.
+//   - ServeMux itself redirects a path that is not clean ("//ready",
+//     "/readyz/../ready") to the clean one, before any handler runs.
+//   - Under MountPrefix("/health") it also redirects "/health" to
+//     "/health/" (liveness), since a pattern "/health/{$}" exists and
+//     "/health" has none: serve something at "/health" yourself if that
+//     redirect must not happen.
+func ServeMux(reg *health.Registry, opts ...health.MountOption) (http.Handler, error) {
 	mux := http.NewServeMux()
-	if err := reg.Mount(mux); err != nil {
+	if err := reg.Mount(mux, opts...); err != nil {
 		return nil, err
 	}
 	mux.HandleFunc("GET /hello", hello)
