@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/internal/redact"
 )
 
 // misconfigured returns a check that health.Registry.Register refuses with
@@ -42,7 +43,7 @@ func wrap(kind, op string, err error) error {
 	if op != "" {
 		msg += op + ": "
 	}
-	return &checkError{msg: msg + redact(err.Error()), err: err}
+	return &checkError{msg: msg + redact.String(err.Error()), err: err}
 }
 
 // observeSince records the time since start in milliseconds, with

@@ -29,6 +29,12 @@ func TestSQLRedactsTheDSN(t *testing.T) {
 		"app:hunter2@tcp(db.internal:3306)/app?parseTime=true",
 		"sqlserver://app:hunter2@db.internal?database=app",
 		"Server=db.internal;User Id=app;Password=hunter2;Database=app",
+		// The reproductions: '@' inside the password.
+		"postgres://app:p@hunter2@db/app",
+		"app:p@hunter2@tcp(db:3306)/app",
+		"app:hun:ter/2(x@hunter2@tcp(db:3306)/app",
+		"mongodb+srv://app:hunter2@c0.example.net,c1.example.net/app",
+		"host=db password='hunter2 \\' quoted' user=app",
 	} {
 		db, err := sql.Open("checks-echo", dsn)
 		if err != nil {
