@@ -27,10 +27,10 @@ func ParseURL(raw string) (*url.URL, error) {
 			return nil, errors.New("URL has no scheme: want http:// or https://")
 		}
 		return nil, errors.New("URL scheme must be http or https")
-	case u.Host == "":
-		return nil, errors.New("URL has no host")
 	case u.Opaque != "":
 		return nil, errors.New("URL must be of the form scheme://host/path")
+	case u.Host == "":
+		return nil, errors.New("URL has no host")
 	}
 	return u, nil
 }
