@@ -176,16 +176,6 @@ func ExampleHeartbeat() {
 	// Output: pass
 }
 
-// Arguments that can never work are refused where the check is registered,
-// at start-up, rather than failing every probe.
-func ExampleGoroutines_misconfigured() {
-	reg := health.New()
-	defer reg.Close()
-	err := reg.Register(health.Liveness, "goroutines", checks.Goroutines(0))
-	fmt.Println(errors.Is(err, health.ErrMisconfigured))
-	// Output: true
-}
-
 func ExampleTLSCertFile() {
 	srv := httptest.NewTLSServer(http.NotFoundHandler()) // its certificate is valid for decades
 	defer srv.Close()
