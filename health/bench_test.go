@@ -83,3 +83,55 @@ func BenchmarkFastPath(b *testing.B) {
 		benchHandler(b, settledRegistry(b, 10).Handler(health.Readiness))
 	})
 }
+
+// onRequestRegistry returns a registry whose readiness group holds n
+// instant checks that run on request.
+func onRequestRegistry(b *testing.B, n int) *health.Registry {
+	b.Helper()
+	r := health.New()
+	b.Cleanup(func() { _ = r.Close() })
+	for i := range n {
+		if err := r.Register(health.Readiness, fmt.Sprintf("check-%05d", i), func(context.Context) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return r
+}
+
+// BenchmarkProbe measures a readiness probe (ServeHTTP, default GET) of n
+// instant checks that run on request, for n from 1 to 10,000: the cost per
+// check (ns/op divided by n) should stay flat.
+//
+//	go test -run '^$' -bench 'Probe$' -benchmem -count 6 ./health
+func BenchmarkProbe(b *testing.B) {
+	for _, n := range []int{1, 10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("checks=%d", n), func(b *testing.B) {
+			benchHandler(b, onRequestRegistry(b, n).Handler(health.Readiness))
+		})
+	}
+}
+
+// BenchmarkRegister measures registering n checks on a new registry, for
+// n from 1 to 10,000, and reports the heap each registered check holds
+// (B/check, from the allocations of the run).
+func BenchmarkRegister(b *testing.B) {
+	for _, n := range []int{1, 10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("checks=%d", n), func(b *testing.B) {
+			names := make([]string, n)
+			for i := range names {
+				names[i] = fmt.Sprintf("check-%05d", i)
+			}
+			check := func(context.Context) error { return nil }
+			b.ReportAllocs()
+			for b.Loop() {
+				r := health.New()
+				for _, name := range names {
+					if err := r.Register(health.Readiness, name, check); err != nil {
+						b.Fatal(err)
+					}
+				}
+				_ = r.Close()
+			}
+		})
+	}
+}

@@ -2,7 +2,8 @@ package health
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,10 @@ const (
 	BreakerJitter = 0.2
 )
 
+// callbackWait bounds each call of a WithBreaker callback. They run under
+// gobreaker's lock, so one that hangs must not hold it.
+const callbackWait = 100 * time.Millisecond
+
 // DefaultBreakerSettings returns the settings a dependency check's breaker
 // uses when WithBreaker is not given: trip after DefaultBreakerFailures
 // consecutive failures, stay open DefaultBreakerOpen (plus up to
@@ -47,21 +52,32 @@ func DefaultBreakerSettings() gobreaker.Settings {
 	return gobreaker.Settings{
 		MaxRequests: DefaultBreakerTrials,
 		Timeout:     DefaultBreakerOpen,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= DefaultBreakerFailures },
+		ReadyToTrip: defaultReadyToTrip,
 	}
 }
 
-// Breaker is the circuit breaker of a dependency check, a
-// gobreaker.CircuitBreaker with two additions: its trials are jittered
-// (BreakerJitter), and its state changes reach the registry's hooks and
-// logger outside the breaker's lock. Get it with Registry.Breaker. It is
-// safe for concurrent use.
+func defaultReadyToTrip(c gobreaker.Counts) bool {
+	return c.ConsecutiveFailures >= DefaultBreakerFailures
+}
+
+// Breaker is the circuit breaker of a dependency check, a gobreaker
+// two-step circuit breaker with three additions: its trials are jittered
+// (BreakerJitter); its state changes reach the registry's hooks, logger and
+// the WithBreaker OnStateChange outside the breaker's lock; and the
+// WithBreaker callbacks are contained (see WithBreaker). Get it with
+// Registry.Breaker. It is safe for concurrent use.
 type Breaker struct {
-	cb       *gobreaker.CircuitBreaker[struct{}]
+	c        *check
+	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
 	settings gobreaker.Settings // as configured, for CheckInfo
 	open     time.Duration
-	onChange func(BreakerChange) // called outside gobreaker's lock
-	user     func(name string, from, to gobreaker.State)
+
+	userTrip                 func(gobreaker.Counts) bool
+	userSuccess, userExclude func(error) bool
+	userChange               *mailbox // delivers to the user's OnStateChange
+	tripGuard, successGuard  guard
+	excludeGuard             guard
+	panicked                 atomic.Pointer[PanicError] // a callback's, not yet reported
 
 	mu      sync.Mutex // never held while calling into cb
 	state   gobreaker.State
@@ -77,7 +93,13 @@ type BreakerChange struct {
 	From, To gobreaker.State
 }
 
-func newBreaker(name string, custom *gobreaker.Settings, onChange func(BreakerChange)) *Breaker {
+// Errors a run reports when its breaker answers instead of the dependency.
+var (
+	errBreakerOpenState = fmt.Errorf("%w: %w", ErrBreakerOpen, gobreaker.ErrOpenState)
+	errBreakerTrial     = fmt.Errorf("%w: %w", ErrBreakerOpen, gobreaker.ErrTooManyRequests)
+)
+
+func newBreaker(r *Registry, c *check, custom *gobreaker.Settings) *Breaker {
 	st := DefaultBreakerSettings()
 	if custom != nil {
 		user := *custom
@@ -91,54 +113,170 @@ func newBreaker(name string, custom *gobreaker.Settings, onChange func(BreakerCh
 			st.ReadyToTrip = user.ReadyToTrip
 		}
 		st.Interval, st.BucketPeriod, st.IsSuccessful = user.Interval, user.BucketPeriod, user.IsSuccessful
-		st.IsExcluded = user.IsExcluded
-		st.OnStateChange = user.OnStateChange
+		st.IsExcluded, st.OnStateChange = user.IsExcluded, user.OnStateChange
 	}
-	st.Name = name
-	b := &Breaker{open: st.Timeout, onChange: onChange, user: st.OnStateChange, settings: st}
-	userExcluded := st.IsExcluded
-	// A probe abandoned by its caller, or a registry shutting down, says
-	// nothing about the dependency. The check's own timeout does.
-	st.IsExcluded = func(err error) bool {
-		return errors.Is(err, context.Canceled) || userExcluded != nil && userExcluded(err)
+	st.Name = c.name
+	b := &Breaker{c: c, settings: st, open: st.Timeout, userSuccess: st.IsSuccessful, userExclude: st.IsExcluded}
+	if custom != nil && custom.ReadyToTrip != nil {
+		b.userTrip = custom.ReadyToTrip
 	}
-	st.OnStateChange = b.stateChanged
-	b.cb = gobreaker.NewCircuitBreaker[struct{}](st)
+	if user := st.OnStateChange; user != nil {
+		b.userChange = r.newMailbox("breaker OnStateChange", func(it *item) {
+			user(c.name, it.ev.Breaker.From, it.ev.Breaker.To)
+		})
+	}
+	wrapped := st
+	wrapped.ReadyToTrip, wrapped.IsSuccessful, wrapped.IsExcluded = b.readyToTrip, b.isSuccessful, b.isExcluded
+	wrapped.OnStateChange = b.stateChanged
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](wrapped)
 	return b
+}
+
+// The callbacks gobreaker calls, under its lock: the user's, contained and
+// bounded, or the defaults.
+
+func (b *Breaker) readyToTrip(counts gobreaker.Counts) bool {
+	if b.userTrip == nil {
+		return defaultReadyToTrip(counts)
+	}
+	return boundedCall(&b.tripGuard, callbackWait, "breaker callback ReadyToTrip", false,
+		func() bool { return b.userTrip(counts) }, b.notePanic)
+}
+
+func (b *Breaker) isSuccessful(err error) bool {
+	if b.userSuccess == nil {
+		return err == nil
+	}
+	return boundedCall(&b.successGuard, callbackWait, "breaker callback IsSuccessful", false,
+		func() bool { return b.userSuccess(err) }, b.notePanic)
+}
+
+// isExcluded excludes cancellation (the callers pass context.Canceled
+// itself for a call that was cancelled: a probe abandoned by its caller, or
+// a registry shutting down, says nothing about the dependency; the check's
+// own timeout does) and whatever the user's IsExcluded excludes.
+func (b *Breaker) isExcluded(err error) bool {
+	if err == context.Canceled {
+		return true
+	}
+	if b.userExclude == nil {
+		return false
+	}
+	return boundedCall(&b.excludeGuard, callbackWait, "breaker callback IsExcluded", false,
+		func() bool { return b.userExclude(err) }, b.notePanic)
+}
+
+func (b *Breaker) notePanic(pe *PanicError) {
+	b.panicked.Store(pe)
+	b.c.r.logf(slog.LevelError, "health: circuit breaker callback panicked", slog.String("check", b.c.name),
+		slog.String("panic", pe.msg), slog.String("stack", string(pe.Stack)))
 }
 
 // stateChanged runs under gobreaker's lock: it only records, and never calls
 // back into the breaker (sony/gobreaker#37).
-func (b *Breaker) stateChanged(name string, from, to gobreaker.State) {
+func (b *Breaker) stateChanged(_ string, from, to gobreaker.State) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.state = to
 	if to == gobreaker.StateOpen {
 		b.retryAt = time.Now().Add(b.open + time.Duration(rand.Float64()*BreakerJitter*float64(b.open)))
 	}
 	b.changes = append(b.changes, BreakerChange{From: from, To: to})
-	b.mu.Unlock()
-	if b.user != nil {
-		b.user(name, from, to)
-	}
 }
 
-// flush delivers recorded state changes, outside gobreaker's lock.
-func (b *Breaker) flush() {
+// flush delivers recorded state changes, outside gobreaker's lock: to the
+// registry's hooks and logger, to the user's OnStateChange, and to the
+// check's status. A breaker closed by application traffic (not by the
+// check's own run) wakes a background check sleeping until its trial.
+func (b *Breaker) flush(byCheck bool) {
 	b.flushMu.Lock()
 	defer b.flushMu.Unlock()
 	b.mu.Lock()
 	changes := b.changes
 	b.changes = nil
 	b.mu.Unlock()
+	c := b.c
 	for _, ch := range changes {
-		if b.onChange != nil {
-			b.onChange(ch)
+		ev := Event{Time: time.Now(), Group: c.group, Check: c.name, Breaker: &ch}
+		c.r.publish(ev)
+		if b.userChange != nil {
+			b.userChange.post(item{ev: ev})
+		}
+		c.mu.Lock()
+		c.announce()
+		c.mu.Unlock()
+		c.r.version.Add(1)
+		if ch.To == gobreaker.StateClosed && !byCheck {
+			c.wake()
 		}
 	}
 }
 
+// blocked reports whether the breaker is open and its jittered trial time
+// has not come.
+func (b *Breaker) blocked(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state == gobreaker.StateOpen && now.Before(b.retryAt)
+}
+
+// admit asks the breaker to let a check run call the dependency. It returns
+// the function that reports the call's outcome, or nil and the run's
+// verdict when the breaker answers instead.
+func (b *Breaker) admit(now time.Time) (func(error), outcome) {
+	if b.blocked(now) {
+		return nil, outcome{start: now, err: errBreakerOpenState, msg: errBreakerOpenState.Error(), kind: RunBreakerOpen}
+	}
+	done, err := b.cb.Allow()
+	b.flush(true)
+	if err != nil {
+		e := errBreakerOpenState
+		if err == gobreaker.ErrTooManyRequests {
+			e = errBreakerTrial
+		}
+		return nil, b.withPanic(outcome{start: now, err: e, msg: e.Error(), kind: RunBreakerOpen})
+	}
+	return done, outcome{}
+}
+
+// report tells the breaker how a check run's call went, and returns the
+// run's outcome, made a panic if a user callback panicked meanwhile.
+func (b *Breaker) report(done func(error), o outcome) outcome {
+	err := o.err
+	if o.canceled {
+		err = context.Canceled
+	}
+	done(err)
+	if o.err == nil {
+		b.lastSuccess.Store(time.Now().UnixNano())
+	}
+	b.flush(true)
+	return b.withPanic(o)
+}
+
+// refuse counts a run that could not start (its previous run has not
+// returned) as a failed call, as the dependency is not answering: a hung
+// dependency opens the breaker like a failing one. A nil b does nothing.
+func (b *Breaker) refuse(o outcome) outcome {
+	if b == nil {
+		return o
+	}
+	done, open := b.admit(o.start)
+	if done == nil {
+		return open
+	}
+	return b.report(done, o)
+}
+
+func (b *Breaker) withPanic(o outcome) outcome {
+	if pe := b.panicked.Swap(nil); pe != nil {
+		return outcome{start: o.start, err: pe, msg: pe.msg, kind: RunPanic}
+	}
+	return o
+}
+
 // Name returns the name of the dependency check the breaker guards.
-func (b *Breaker) Name() string { return b.cb.Name() }
+func (b *Breaker) Name() string { return b.c.name }
 
 // State returns the breaker's state as of its last call. It does not call
 // into gobreaker, so it is safe anywhere, including in OnStateChange.
@@ -148,8 +286,8 @@ func (b *Breaker) State() gobreaker.State {
 	return b.state
 }
 
-// Counts returns gobreaker's counts. Do not call it from a
-// WithBreaker OnStateChange callback: that runs under the lock Counts takes.
+// Counts returns gobreaker's counts. It takes gobreaker's lock, which the
+// WithBreaker callbacks may hold for up to 100 ms each.
 func (b *Breaker) Counts() gobreaker.Counts { return b.cb.Counts() }
 
 // LastSuccess returns when a call through the breaker last succeeded, or
@@ -166,10 +304,6 @@ func (b *Breaker) trialAt() (time.Time, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.retryAt, b.state == gobreaker.StateOpen
-}
-
-func (b *Breaker) status() BreakerStatus {
-	return BreakerStatus{State: b.State(), LastSuccess: b.LastSuccess()}
 }
 
 // Execute calls fn through the breaker. While the breaker is open (until
@@ -189,34 +323,45 @@ func (b *Breaker) Execute(fn func() error) error {
 //	user, err := health.Call(b, func() (*User, error) { return store.User(ctx, id) })
 func Call[T any](b *Breaker, fn func() (T, error)) (T, error) {
 	var v T
-	b.mu.Lock()
-	blocked := b.state == gobreaker.StateOpen && time.Now().Before(b.retryAt)
-	b.mu.Unlock()
-	if blocked {
+	if b.blocked(time.Now()) {
 		return v, gobreaker.ErrOpenState
 	}
-	defer b.flush()
-	_, err := b.cb.Execute(func() (struct{}, error) {
-		var err error
-		v, err = fn()
-		return struct{}{}, err
-	})
-	if err == nil {
-		b.lastSuccess.Store(time.Now().UnixNano())
+	done, err := b.cb.Allow()
+	if err != nil {
+		b.flush(false)
+		return v, err
 	}
+	returned := false
+	defer func() {
+		if !returned { // fn panicked (re-raised as it unwinds) or called runtime.Goexit
+			done(errCallPanicked)
+			b.flush(false)
+		}
+	}()
+	v, err = fn()
+	returned = true
+	switch {
+	case err == nil:
+		done(nil)
+		b.lastSuccess.Store(time.Now().UnixNano())
+	case canceled(err):
+		done(context.Canceled)
+	default:
+		done(err)
+	}
+	b.flush(false)
 	return v, err
 }
 
-// breakerChanged is the breaker's onChange: it runs outside gobreaker's lock.
-func (r *Registry) breakerChanged(c *check, ch BreakerChange) {
-	r.publish(Event{Time: time.Now(), Group: c.group, Check: c.name, Breaker: &ch})
-	r.changed(c.group)
-	if ch.To == gobreaker.StateClosed && c.wake != nil {
-		// Closed by application traffic while the check slept until its
-		// trial: check now rather than report a stale failure.
-		select {
-		case c.wake <- struct{}{}:
-		default:
+var errCallPanicked = fmt.Errorf("%w: the call through the breaker panicked", ErrPanic)
+
+// canceled reports whether err says its context was cancelled. The error is
+// the application's; if its methods panic, it is not a cancellation.
+func canceled(err error) (yes bool) {
+	defer func() {
+		if recover() != nil {
+			yes = false
 		}
-	}
+	}()
+	return chainHas(err, is(context.Canceled))
 }

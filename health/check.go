@@ -2,13 +2,14 @@ package health
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // CheckFunc is a health check: it returns nil when what it checks is
@@ -20,47 +21,56 @@ import (
 // A check may call Observe to report a measurement and may return an error
 // wrapped with Warn to report a degraded (200) rather than failed (503)
 // state. Method values such as (*sql.DB).PingContext are CheckFuncs.
+//
+// The registry calls a check only on a goroutine of its own, and contains
+// whatever the check does there: a panic, a runtime.Goexit, or a returned
+// error whose methods panic is a failed run (ErrPanic), never a crash.
 type CheckFunc func(ctx context.Context) error
 
 // check is one registered check and its latest result.
 type check struct {
+	r       *Registry
 	name    string
 	group   Group
 	fn      CheckFunc
 	cfg     checkConfig
-	breaker *Breaker      // nil unless cfg.dependency
-	wake    chan struct{} // background dependency checks: run now
+	breaker *Breaker // nil unless cfg.dependency
 
 	mu      sync.Mutex
-	running bool // a goroutine is inside fn
-	last    CheckResult
+	cur     *run // the run awaiting its verdict
+	busy    *run // the run whose fn is executing, maybe past its verdict
+	last    result
 	has     bool // last holds a real result
 	latched bool // startup checks: passed once, never run again
+	status  Status
+	real    bool        // a real (not pending) status has been announced
+	timer   *time.Timer // fires at the current run's deadline
+	sched   *time.Timer // background checks: starts the next run
+	execFn  func()      // c.exec, made once, so that starting a run allocates only the run
+	timeout error       // the verdict of a run that overran, made at the first
+}
 
-	// Guarded by Registry.stateMu: the last status announced to hooks, and
-	// whether a real (not pending) result has been announced.
-	reported     Status
-	reportedReal bool
+// result is the verdict of one run.
+type result struct {
+	status Status
+	kind   RunResult
+	err    error
+	msg    string // err's text, taken once on the run's goroutine
+	at     time.Time
+	dur    time.Duration
+	obs    *Observation
+	raw    []byte // obs.Value as JSON
+}
+
+func newCheck(r *Registry, g Group, name string, fn CheckFunc, cfg checkConfig) *check {
+	c := &check{r: r, name: name, group: g, fn: fn, cfg: cfg}
+	if cfg.dependency {
+		c.breaker = newBreaker(r, c, cfg.breaker)
+	}
+	return c
 }
 
 func (c *check) background() bool { return c.cfg.interval > 0 }
-
-// due reports whether a probe must run the check rather than read its
-// latest result.
-func (c *check) due() bool {
-	if c.background() {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return !c.latched
-}
-
-func (c *check) passed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.has && c.last.Status == StatusPass
-}
 
 func (c *check) isLatched() bool {
 	c.mu.Lock()
@@ -68,206 +78,498 @@ func (c *check) isLatched() bool {
 	return c.latched
 }
 
-// outcome is what one run produced, before it is judged.
-type outcome struct {
-	err      error
-	start    time.Time
-	duration time.Duration
-	obs      *Observation
-}
-
-// execute runs the check once (behind its breaker, if any) and records the
-// result. It returns without waiting for a check that overruns its timeout.
-func (r *Registry) execute(c *check) {
-	var o outcome
-	if c.breaker != nil {
-		start := time.Now()
-		err := c.breaker.Execute(func() error {
-			o = r.runOnce(c)
-			return o.err
-		})
-		if o.start.IsZero() { // the breaker answered without calling the check
-			o = outcome{err: fmt.Errorf("%w: %w", ErrBreakerOpen, err), start: start}
-		}
-	} else {
-		o = r.runOnce(c)
-	}
-	if errors.Is(o.err, context.Canceled) && r.ctx.Err() != nil {
-		return // the registry is closing: keep the last real result
-	}
-	res := r.record(c, o)
-	r.observeRun(runOf(c, o, res))
-}
-
-// runOnce calls the check on a goroutine of its own so that the verdict is
-// taken when the timeout fires even if the check ignores its context.
-func (r *Registry) runOnce(c *check) outcome {
-	start := time.Now()
+func (c *check) running() bool {
 	c.mu.Lock()
-	if c.running {
-		c.mu.Unlock()
-		return outcome{err: ErrStillRunning, start: start}
+	defer c.mu.Unlock()
+	return c.busy != nil
+}
+
+// run is one run of a check, and the context the check runs with: it is
+// done at the run's deadline, when the registry closes, and when the check
+// has returned. Observe records into it. Each run is a new value, so a
+// context a check keeps after returning never sees a later run.
+type run struct {
+	c        *check
+	start    time.Time
+	deadline time.Time
+	allow    func(error) // the breaker's report of this call; nil without one
+	waiters  []*flight   // probes waiting for the verdict; guarded by c.mu
+	buf      [2]*flight
+
+	mu     sync.Mutex
+	done   chan struct{} // made by the first Done
+	err    error
+	obs    *Observation
+	sealed bool // the verdict is taken: Observe is ignored
+}
+
+func (x *run) Deadline() (time.Time, bool) { return x.deadline, true }
+
+func (x *run) Done() <-chan struct{} {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.done == nil {
+		x.done = make(chan struct{})
+		if x.err != nil {
+			close(x.done)
+		}
 	}
-	if !r.tasks.add() {
-		c.mu.Unlock()
-		return outcome{err: ErrClosed, start: start}
+	return x.done
+}
+
+func (x *run) Err() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.err
+}
+
+func (x *run) Value(key any) any {
+	if key == (observationKey{}) {
+		return x
 	}
-	c.running = true
+	return x.c.r.parent.Value(key)
+}
+
+func (x *run) cancel(err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.err == nil {
+		x.err = err
+		if x.done != nil {
+			close(x.done)
+		}
+	}
+}
+
+func (x *run) observe(o *Observation) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.sealed {
+		x.obs = o
+	}
+}
+
+// seal ends Observe for the run and returns what it recorded.
+func (x *run) seal() *Observation {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.sealed = true
+	return x.obs
+}
+
+// outcome is what a run produced, before it is judged.
+type outcome struct {
+	start    time.Time
+	err      error
+	msg      string
+	kind     RunResult // RunFail stands for "pass, warn or fail by judgement"
+	warn     bool      // the error is a Warn
+	canceled bool      // the error says the context was cancelled
+	obs      *Observation
+	raw      []byte
+	stage    stage // how far exec got
+}
+
+type stage uint8
+
+const (
+	inCheck stage = iota
+	inErrorMethods
+	inMarshalJSON
+	finished
+)
+
+// start begins a run of c, or joins the run in flight, with f (if not
+// nil) waiting for its verdict; it reports whether f will be told of it. A
+// run that cannot start (the registry is closed, the previous run has not
+// returned, the breaker is open) gets its verdict at once, without user
+// code and without waiting.
+func (c *check) start(f *flight) bool {
+	now := time.Now()
+	c.mu.Lock()
+	if x := c.cur; x != nil {
+		if f != nil {
+			x.waiters = append(x.waiters, f)
+		}
+		c.mu.Unlock()
+		return f != nil
+	}
+	if c.latched { // passed since the caller's snapshot was taken
+		c.mu.Unlock()
+		return false
+	}
+	if c.r.closed.Load() || c.busy != nil {
+		closed := c.r.closed.Load()
+		c.mu.Unlock()
+		if closed {
+			c.record(outcome{start: now, err: ErrClosed, msg: ErrClosed.Error(), kind: RunFail}, nil)
+		} else {
+			c.record(c.breaker.refuse(outcome{start: now, err: ErrStillRunning, msg: ErrStillRunning.Error(), kind: RunTimeout}), nil)
+		}
+		return false
+	}
+	x := &run{c: c, start: now, deadline: now.Add(c.cfg.timeout)}
+	if f != nil {
+		x.waiters = append(x.buf[:0], f)
+	}
+	c.cur = x // from now on, others join x
 	c.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(r.ctx, c.cfg.timeout)
-	defer cancel()
-	ctx, slot := withObservationSlot(ctx)
-	done := make(chan error, 1)
-	go func() {
-		defer r.tasks.done()
-		err := r.call(c, ctx)
-		// Clear running before reporting, so that the next run, which may
-		// start as soon as the verdict is in, does not see this one.
-		c.mu.Lock()
-		c.running = false
-		c.mu.Unlock()
-		done <- err
-	}()
+	if c.breaker != nil {
+		allow, o := c.breaker.admit(now)
+		if allow == nil {
+			c.conclude(x, o, false)
+			return f != nil
+		}
+		x.allow = allow
+	}
+	if !c.r.tasks.add() {
+		c.conclude(x, outcome{start: now, err: ErrClosed, msg: ErrClosed.Error(), kind: RunFail, canceled: true}, false)
+		return f != nil
+	}
+	c.mu.Lock()
+	c.busy = x
+	if c.execFn == nil {
+		c.execFn = c.exec
+	}
+	if c.timer == nil {
+		c.timer = time.AfterFunc(time.Until(x.deadline), c.expire)
+	} else {
+		c.timer.Reset(time.Until(x.deadline))
+	}
+	exec := c.execFn
+	c.mu.Unlock()
+	go exec()
+	return f != nil
+}
 
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		select {
-		case err = <-done: // returned in the same instant: take its word
+// exec runs the check on its own goroutine. Everything that calls user
+// code (the check, its error's methods, its observation's MarshalJSON)
+// happens here, so a panic or runtime.Goexit anywhere in it is seen by the
+// deferred finish, and a hang costs this goroutine only.
+func (c *check) exec() {
+	c.mu.Lock()
+	x := c.busy
+	c.mu.Unlock()
+	o := outcome{start: x.start}
+	defer c.finish(x, &o)
+	o.err = c.fn(x)
+	o.stage = inErrorMethods
+	if o.err != nil {
+		o.msg = clip(o.err.Error())
+		o.warn = chainHas(o.err, isWarning)
+		o.canceled = chainHas(o.err, is(context.Canceled))
+		if !time.Now().Before(x.deadline) || chainHas(o.err, is(context.DeadlineExceeded)) {
+			te := newTimeoutError(c.cfg.timeout, o.err, o.msg)
+			o.err, o.msg, o.kind = te, te.msg, RunTimeout
+		} else {
+			o.kind = RunFail
+		}
+	} else {
+		o.kind = RunPass
+	}
+	o.stage = inMarshalJSON
+	if obs := x.seal(); obs != nil {
+		raw, err := json.Marshal(obs.Value)
+		switch {
+		case err != nil:
+			c.r.logf(slog.LevelWarn, "health: observed value dropped: it does not encode as JSON",
+				slog.String("check", c.name), slog.String("error", safeError(err)))
+		case len(raw) > maxObservation:
+			c.r.logf(slog.LevelWarn, "health: observed value dropped: its JSON is too long",
+				slog.String("check", c.name), slog.Int("bytes", len(raw)), slog.Int("max", maxObservation))
 		default:
-			err = ctx.Err()
-		}
-		if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
-			err = fmt.Errorf("%w after %v: %w", ErrTimeout, c.cfg.timeout, err)
+			o.obs, o.raw = obs, raw
 		}
 	}
-	return outcome{err: err, start: start, duration: time.Since(start), obs: slot.seal()}
+	o.stage = finished
 }
 
-// call runs fn, turning a panic into a *PanicError.
-func (r *Registry) call(c *check, ctx context.Context) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			pe := &PanicError{Value: v, Stack: debug.Stack()}
-			r.logf(slog.LevelError, "health check panicked", slog.String("group", c.group.String()),
-				slog.String("check", c.name), slog.String("panic", safeSprint(v)), slog.String("stack", string(pe.Stack)))
-			err = pe
+// maxObservation bounds an observed value's JSON, so that one entry cannot
+// take the whole response.
+const maxObservation = 1 << 10
+
+// finish is exec's deferred tail: it turns a panic or Goexit into the
+// run's verdict and gives the verdict, unless the timeout gave it first.
+func (c *check) finish(x *run, o *outcome) {
+	if o.stage != finished {
+		in := "check"
+		switch o.stage {
+		case inErrorMethods:
+			in = "a method of the check's error"
+		case inMarshalJSON:
+			in = "MarshalJSON of the check's observed value"
 		}
-	}()
-	return c.fn(ctx)
+		pe := newPanicError(in, recover(), debug.Stack())
+		c.r.logf(slog.LevelError, "health check panicked", slog.String("group", c.group.String()),
+			slog.String("check", c.name), slog.String("panic", pe.msg), slog.String("stack", string(pe.Stack)))
+		*o = outcome{start: x.start, err: pe, msg: pe.msg, kind: RunPanic}
+	}
+	x.cancel(context.Canceled) // the run is over: release what the check derived from ctx
+	c.conclude(x, *o, true)
+	c.r.tasks.done()
 }
 
-// loop runs a background check until the registry closes (or, for a startup
-// check, until it has passed). While a dependency's breaker is open, the
-// loop sleeps until the breaker's jittered trial time (or the interval, if
-// that is longer) instead of ticking:
-// runs in between would only read the open breaker, and a trial on the next
-// tick would undo the jitter, putting a fleet's trials back in step. A
-// breaker closed meanwhile by application traffic wakes the loop at once.
-func (r *Registry) loop(c *check) {
-	defer r.tasks.done()
-	t := time.NewTimer(c.cfg.initialDelay)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.ctx.Done():
+// expire is the timer's function: it gives an overrunning run its verdict
+// at the deadline, whether or not the check ever returns.
+func (c *check) expire() {
+	c.mu.Lock()
+	x := c.cur
+	if x == nil || time.Now().Before(x.deadline) { // fired for an earlier run
+		c.mu.Unlock()
+		return
+	}
+	if c.timeout == nil {
+		c.timeout = newTimeoutError(c.cfg.timeout, nil, "")
+	}
+	err := c.timeout
+	c.mu.Unlock()
+	x.cancel(context.DeadlineExceeded)
+	x.seal()
+	c.conclude(x, outcome{start: x.start, err: err, msg: err.Error(), kind: RunTimeout}, false)
+}
+
+// conclude gives run x its verdict o, unless it already has one; fromExec
+// says the check has returned. The breaker hears of the call before anyone
+// sees the verdict, so the next probe already finds the breaker as this run
+// left it.
+func (c *check) conclude(x *run, o outcome, fromExec bool) {
+	c.mu.Lock()
+	if fromExec {
+		c.busy = nil // before the verdict is out: the next run may start at once
+	}
+	if c.cur != x {
+		c.mu.Unlock()
+		return
+	}
+	c.cur = nil
+	if fromExec && c.timer != nil {
+		c.timer.Stop()
+	}
+	waiters := x.waiters
+	c.mu.Unlock()
+	if x.allow != nil {
+		o = c.breaker.report(x.allow, o)
+	}
+	if c.r.closed.Load() && o.canceled {
+		if c.background() { // closing: keep the last real result
+			notify(waiters)
 			return
-		case <-c.wake:
-			t.Stop()
-		case <-t.C:
 		}
-		r.execute(c)
-		if c.passed() {
-			select {
-			case <-c.wake: // this run closed the breaker: no need to rerun
-			default:
-			}
+		o.err, o.msg, o.kind = ErrClosed, ErrClosed.Error(), RunFail
+	}
+	c.record(o, waiters)
+}
+
+// record stores a verdict, announces what changed, tells the waiting probes
+// and the observers, and schedules a background check's next run.
+func (c *check) record(o outcome, waiters []*flight) {
+	now := time.Now()
+	res := result{kind: o.kind, err: o.err, msg: o.msg, at: now, dur: now.Sub(o.start), obs: o.obs, raw: o.raw}
+	switch {
+	case o.err == nil:
+		res.status, res.kind = StatusPass, RunPass
+	case c.cfg.nonCritical || o.warn:
+		res.status = StatusWarn
+		if res.kind == RunFail {
+			res.kind = RunWarn
 		}
-		if c.isLatched() {
-			return
-		}
-		next := jittered(c.cfg.interval, c.cfg.jitter)
-		if c.breaker != nil {
-			if at, open := c.breaker.trialAt(); open {
-				// Never sooner than the interval: an open breaker must not
-				// make a dead dependency get more calls than a live one.
-				next = max(next, time.Until(at))
-			}
-		}
-		t.Reset(next)
+	default:
+		res.status = StatusFail
+	}
+	c.mu.Lock()
+	c.last, c.has = res, true
+	latched := c.group == Startup && res.status != StatusFail && !c.latched
+	c.latched = c.latched || latched
+	c.announce()
+	c.mu.Unlock()
+	c.r.version.Add(1)
+	if latched {
+		c.r.startupLatched()
+	}
+	// Observers hear of the run before the probes do, so that they hear of
+	// a check's runs in the order of their verdicts.
+	c.r.observeRun(Run{Group: c.group, Check: c.name, Result: res.kind, Status: res.status, Start: o.start, Duration: res.dur, Err: res.err})
+	notify(waiters)
+	if c.background() {
+		c.scheduleNext()
 	}
 }
 
-// jittered returns d lengthened or shortened by a random fraction of up to f.
+func notify(waiters []*flight) {
+	for _, f := range waiters {
+		f.arrive()
+	}
+}
+
+// effective is the status c counts with now: its latest result, or the
+// status assumed while it has none (pass in liveness, as the kubelet
+// assumes; warn if non-critical; fail otherwise), made fail (or warn) by an
+// open breaker. c.mu must be held.
+func (c *check) effective() (Status, string, error) {
+	if !c.has {
+		switch {
+		case c.group == Liveness:
+			return StatusPass, ErrPending.Error(), ErrPending
+		case c.cfg.nonCritical:
+			return StatusWarn, ErrPending.Error(), ErrPending
+		}
+		return StatusFail, ErrPending.Error(), ErrPending
+	}
+	if c.last.status == StatusPass && c.breaker != nil && c.breaker.State() == gobreaker.StateOpen {
+		if c.cfg.nonCritical {
+			return StatusWarn, errBreakerOpenState.Error(), errBreakerOpenState
+		}
+		return StatusFail, errBreakerOpenState.Error(), errBreakerOpenState
+	}
+	return c.last.status, c.last.msg, c.last.err
+}
+
+// announce recounts c in its group's tally and announces its status if it
+// changed, or if this is the first real result of a check that was assumed
+// to fail while pending (its reason is news). c.mu must be held.
+func (c *check) announce() {
+	s, msg, err := c.effective()
+	first := c.has && !c.real && s != StatusPass
+	c.real = c.real || c.has
+	if s == c.status && !first {
+		return
+	}
+	t := &c.r.tally[c.group]
+	t.add(c.status, -1)
+	t.add(s, 1)
+	ev := Event{Group: c.group, Check: c.name, From: c.status, To: s}
+	if s != StatusPass {
+		ev.Err, ev.msg = err, msg
+	}
+	c.status = s
+	c.r.settle(&ev)
+}
+
+// scheduleNext schedules a background check's next run: after its
+// interval (± jitter) or, while its breaker is open, at the breaker's
+// jittered trial time if that is later. Sleeping until the trial rather
+// than ticking matters: runs in between would only read the open breaker,
+// and a trial on the next tick would undo the jitter, putting a fleet's
+// trials back in step. A startup check that has passed runs no more.
+func (c *check) scheduleNext() {
+	if c.isLatched() {
+		return
+	}
+	next := jittered(c.cfg.interval, c.cfg.jitter)
+	if c.breaker != nil {
+		if at, open := c.breaker.trialAt(); open {
+			// Never sooner than the interval: an open breaker must not
+			// make a dead dependency get more calls than a live one.
+			next = max(next, time.Until(at))
+		}
+	}
+	c.schedule(next)
+}
+
+// schedule (re)arms the timer that starts a background check's next run.
+func (c *check) schedule(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r.closed.Load() {
+		return
+	}
+	if c.sched == nil {
+		c.sched = time.AfterFunc(d, c.tick)
+	} else {
+		c.sched.Reset(d)
+	}
+}
+
+// tick is the background timer's function. If a run is in flight (the
+// check was woken early), its verdict schedules the next one.
+func (c *check) tick() {
+	if !c.r.closed.Load() {
+		c.start(nil)
+	}
+}
+
+// wake runs a background check now: its breaker was closed by application
+// traffic while the check slept until its trial, so its failure is stale.
+func (c *check) wake() {
+	if c.background() {
+		c.schedule(0)
+	}
+}
+
+// stop ends a check's timers and cancels its running run; the registry is
+// closing.
+func (c *check) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sched != nil {
+		c.sched.Stop()
+	}
+	if c.busy != nil {
+		c.busy.cancel(context.Canceled) // lock order: the check's, then the run's
+	}
+}
+
+// jittered returns d lengthened or shortened by a random fraction of up to
+// f, computed so that it can neither overflow nor go below a millisecond.
 func jittered(d time.Duration, f float64) time.Duration {
 	if f == 0 {
 		return d
 	}
-	return d + time.Duration((rand.Float64()*2-1)*f*float64(d))
+	j := float64(d) * (1 + (rand.Float64()*2-1)*f)
+	return time.Duration(min(max(j, float64(minInterval)), float64(MaxDuration)*1.5))
 }
 
-// tracker counts the registry's goroutines so that Close can wait for them,
-// and refuses new ones once closing has begun (a sync.WaitGroup may not be
-// added to while it is being waited on).
-type tracker struct {
-	mu     sync.Mutex
-	n      int
-	closed bool
-	idle   chan struct{}
-}
-
-func (t *tracker) add() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return false
+// clip bounds an error message kept for reports and logs.
+func clip(s string) string {
+	const maxMsg = 4 << 10
+	if len(s) > maxMsg {
+		return s[:maxMsg] + "…"
 	}
-	t.n++
-	return true
+	return s
 }
 
-func (t *tracker) done() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.n--
-	if t.n == 0 && t.closed {
-		close(t.idle)
-	}
-}
-
-// close refuses new goroutines and returns a channel closed when the last
-// tracked one has returned.
-func (t *tracker) close() <-chan struct{} {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.closed {
-		t.closed = true
-		t.idle = make(chan struct{})
-		if t.n == 0 {
-			close(t.idle)
+// chainHas walks err and the errors it wraps (Unwrap, both forms), at most
+// maxChain of them so that a cyclic chain cannot loop for ever, and
+// reports whether match holds for one. It calls the errors' own methods:
+// call it only where user code is contained.
+func chainHas(err error, match func(error) bool) bool {
+	const maxChain = 100
+	stack := []error{err}
+	for n := 0; len(stack) > 0 && n < maxChain; n++ {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if e == nil {
+			continue
+		}
+		if match(e) {
+			return true
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			stack = append(stack, u.Unwrap())
+		case interface{ Unwrap() []error }:
+			list := u.Unwrap()
+			for i := len(list) - 1; i >= 0; i-- {
+				stack = append(stack, list[i])
+			}
 		}
 	}
-	return t.idle
+	return false
 }
 
-// runOf describes a recorded run for observers.
-func runOf(c *check, o outcome, res CheckResult) Run {
-	run := Run{Group: c.group, Check: c.name, Status: res.Status, Start: o.start, Duration: o.duration, Err: o.err}
-	switch {
-	case o.err == nil:
-		run.Result = RunPass
-	case errors.Is(o.err, ErrBreakerOpen):
-		run.Result = RunBreakerOpen
-	case errors.Is(o.err, ErrTimeout), errors.Is(o.err, ErrStillRunning):
-		run.Result = RunTimeout
-	case errors.Is(o.err, ErrPanic):
-		run.Result = RunPanic
-	case res.Status == StatusWarn:
-		run.Result = RunWarn
-	default:
-		run.Result = RunFail
+// is returns the errors.Is test for one link of a chain.
+func is(target error) func(error) bool {
+	return func(e error) bool {
+		if e == target {
+			return true
+		}
+		x, ok := e.(interface{ Is(error) bool })
+		return ok && x.Is(target)
 	}
-	return run
+}
+
+func isWarning(e error) bool {
+	_, ok := e.(*warning)
+	return ok
 }

@@ -1,8 +1,9 @@
 package health
 
 import (
+	"context"
 	"errors"
-	"fmt"
+	"time"
 )
 
 // Errors returned by Register and the other registry methods. They are
@@ -28,7 +29,9 @@ var (
 	// ErrStartupComplete: a startup check was registered after the startup
 	// group had already passed; startup latches and is not re-opened.
 	ErrStartupComplete = errors.New("startup has already completed")
-	// ErrClosed: the registry was closed.
+	// ErrClosed: the registry was closed (Close, or the context of
+	// WithContext ended). Checks that run on request report it from then
+	// on instead of their last result.
 	ErrClosed = errors.New("registry closed")
 	// ErrUnknownCheck: no check has that name.
 	ErrUnknownCheck = errors.New("unknown check")
@@ -51,8 +54,10 @@ var (
 	ErrStillRunning = errors.New("previous run of the check has not returned")
 	// ErrPanic: the check panicked; the error is a *PanicError.
 	ErrPanic = errors.New("check panicked")
-	// ErrPending: the check has not produced a result yet (a background
-	// check before its first run completes).
+	// ErrPending: the check has no result yet: a background check before
+	// its first run completes, or a check that runs on request before its
+	// first run, or whose run was still going when the probe gave up (its
+	// context ended; see Registry.Check).
 	ErrPending = errors.New("no result yet")
 	// ErrNotReady: the readiness switch is off (SetReady(false) or
 	// MarkNotReady).
@@ -64,18 +69,75 @@ var (
 	ErrGateFailed = errors.New("group is not passing")
 )
 
-// PanicError is the error of a check that panicked. Stack holds the
-// goroutine's stack at the panic; it is logged, never served over HTTP.
+// PanicError is the error of a run in which user code panicked or called
+// runtime.Goexit: the check itself, a method of the error it returned, the
+// MarshalJSON of a value it observed, or a callback of its circuit breaker.
+// Stack holds the goroutine's stack at that moment; it is logged, never
+// served over HTTP.
 type PanicError struct {
+	// Value is what was passed to panic; nil for runtime.Goexit.
 	Value any
+	// Goexit is set when the code called runtime.Goexit instead.
+	Goexit bool
+	// In names the code that panicked, such as "check" (the default when
+	// empty) or "breaker callback ReadyToTrip".
+	In    string
 	Stack []byte
+	msg   string
 }
 
-// Error returns "check panicked: <value>".
-func (e *PanicError) Error() string { return fmt.Sprintf("%v: %v", ErrPanic, e.Value) }
+// Error returns "check panicked: <value>" (or "check called
+// runtime.Goexit"), with In in place of "check" when set.
+func (e *PanicError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	in := e.In
+	if in == "" {
+		in = "check"
+	}
+	if e.Goexit {
+		return in + " called runtime.Goexit"
+	}
+	return in + " panicked: " + safeSprint(e.Value)
+}
 
 // Is reports whether target is ErrPanic.
 func (e *PanicError) Is(target error) bool { return target == ErrPanic }
+
+// newPanicError describes a recovered panic value v (nil: Goexit) of the
+// code in, with its message fixed now: v is user data whose String method
+// must not run again later on some other goroutine.
+func newPanicError(in string, v any, stack []byte) *PanicError {
+	e := &PanicError{Value: v, Goexit: v == nil, In: in, Stack: stack}
+	e.msg = e.Error()
+	return e
+}
+
+// timeoutError is the error of a run that did not finish within its
+// timeout. It matches ErrTimeout and context.DeadlineExceeded, and the
+// check's own error if the check returned one at its deadline. Its text is
+// fixed when it is made, so it never calls user code.
+type timeoutError struct {
+	msg   string
+	cause error
+}
+
+func (e *timeoutError) Error() string { return e.msg }
+func (e *timeoutError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrTimeout, context.DeadlineExceeded}
+	}
+	return []error{ErrTimeout, context.DeadlineExceeded, e.cause}
+}
+
+func newTimeoutError(timeout time.Duration, cause error, causeMsg string) *timeoutError {
+	msg := ErrTimeout.Error() + " after " + timeout.String() + ": " + context.DeadlineExceeded.Error()
+	if cause != nil && causeMsg != "" && causeMsg != context.DeadlineExceeded.Error() {
+		msg = ErrTimeout.Error() + " after " + timeout.String() + ": " + causeMsg
+	}
+	return &timeoutError{msg: msg, cause: cause}
+}
 
 // ErrBreakerOpen: the dependency's circuit breaker is open, so the check
 // answered without calling the dependency. The error also matches

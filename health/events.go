@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +33,8 @@ type Event struct {
 	Err error
 	// Breaker is set for a breaker state change.
 	Breaker *BreakerChange
+
+	msg string // Err's text, taken where user code is contained
 }
 
 // RunResult says how one run of a check ended, in the terms metrics count
@@ -132,20 +135,18 @@ func (r *Registry) AddObserver(o Observer) (remove func()) {
 	})
 	m.runs = true
 	r.subsMu.Lock()
-	r.subs = append(r.subs[:len(r.subs):len(r.subs)], m)
+	subs := append(slices.Clone(*r.subs.Load()), m)
+	r.subs.Store(&subs)
+	r.runSubs.Add(1)
 	r.subsMu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			r.subsMu.Lock()
 			defer r.subsMu.Unlock()
-			subs := make([]*mailbox, 0, len(r.subs))
-			for _, s := range r.subs {
-				if s != m {
-					subs = append(subs, s)
-				}
-			}
-			r.subs = subs
+			subs := slices.DeleteFunc(slices.Clone(*r.subs.Load()), func(s *mailbox) bool { return s == m })
+			r.subs.Store(&subs)
+			r.runSubs.Add(-1)
 		})
 	}
 }
@@ -268,20 +269,17 @@ func (m *mailbox) call(it *item) {
 
 // publish delivers ev to the logger, the hooks and the observers.
 func (r *Registry) publish(ev Event) {
-	r.subsMu.Lock()
-	subs := r.subs
-	r.subsMu.Unlock()
-	for _, m := range subs {
+	for _, m := range *r.subs.Load() {
 		m.post(item{ev: ev})
 	}
 }
 
 // observeRun delivers run to the observers.
 func (r *Registry) observeRun(run Run) {
-	r.subsMu.Lock()
-	subs := r.subs
-	r.subsMu.Unlock()
-	for _, m := range subs {
+	if r.runSubs.Load() == 0 {
+		return
+	}
+	for _, m := range *r.subs.Load() {
 		if m.runs {
 			m.post(item{isRun: true, run: run})
 		}
@@ -323,31 +321,11 @@ func (r *Registry) logItem(it *item) {
 		if ev.To == StatusWarn || ev.To == StatusFail {
 			level = slog.LevelWarn
 		}
-		if ev.Err != nil {
+		if ev.msg != "" {
+			attrs = append(attrs, slog.String("error", ev.msg))
+		} else if ev.Err != nil {
 			attrs = append(attrs, slog.String("error", safeError(ev.Err)))
 		}
 	}
 	r.logger.LogAttrs(context.Background(), level, msg, attrs...)
-}
-
-// safeSprint formats a recovered panic value, which is user data whose
-// String or Error method may itself panic.
-func safeSprint(v any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("(%T whose String or Error method panicked)", v)
-		}
-	}()
-	return fmt.Sprint(v)
-}
-
-// safeError returns err.Error(), or a placeholder if that panics: errors
-// come from user code.
-func safeError(err error) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("(%T whose Error method panicked)", err)
-		}
-	}()
-	return err.Error()
 }

@@ -1,22 +1,16 @@
 package health
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
-// maxExcludes bounds the work a hostile query string can ask for.
-const maxExcludes = 64
-
-var (
-	headerNoStore = []string{"no-store"}[:1:1]
-	headerNoSniff = []string{"nosniff"}[:1:1]
-	headerAllow   = []string{"GET, HEAD"}[:1:1]
-)
+// This file is both ends of a probe's path: ServeHTTP parses the request,
+// has evaluate (probe.go) run what is due, and writes the answer that
+// render (render.go) makes from the entries collect reads back.
 
 // Handler returns the handler of group g. It answers GET and HEAD (405
 // with Allow otherwise) with 200 when the group passes or warns and 503 when
@@ -26,10 +20,11 @@ var (
 // The body is JSON (application/health+json, after the IETF health-check
 // draft) unless the request has ?verbose or accepts text/plain without JSON,
 // which get the Kubernetes text form ("[+]name ok" lines). ?exclude=name
-// (repeatable) leaves entries out; names that match nothing are noted in the
-// body, not treated as errors. As with Kubernetes' /readyz, any entry can be
-// excluded, the switches and gates included: ?exclude=ready answers as if
-// the readiness switch were on, so point probes at plain paths. A query string that does not parse gets 400.
+// (repeatable, at most 64 distinct names) leaves entries out; names that
+// match nothing are noted in the body, not treated as errors. As with
+// Kubernetes' /readyz, any entry can be excluded, the switches and gates
+// included: ?exclude=ready answers as if the readiness switch were on, so
+// point probes at plain paths. A query string that does not parse gets 400.
 // Failure reasons are withheld unless ShowDetails allows them.
 //
 // The handler answers for the whole group whatever the route (it reads no
@@ -61,20 +56,18 @@ type groupHandler struct {
 	r     *Registry
 	g     Group
 	entry entryMode
-	name  string
+	name  string // entryFixed: the entry's name
+	dir   string // entryFromPath: the path segment before the name ("readyz")
 }
 
-// entryName returns the entry the request asks for, "" for the group.
-func (h *groupHandler) entryName(req *http.Request) string {
-	switch h.entry {
-	case entryFixed:
-		return h.name
-	case entryFromPath:
-		p := req.URL.Path
-		return p[strings.LastIndexByte(p, '/')+1:]
-	}
-	return ""
-}
+// maxExcludes bounds the work a hostile query string can ask for.
+const maxExcludes = 64
+
+var (
+	headerNoStore = []string{"no-store"}[:1:1]
+	headerNoSniff = []string{"nosniff"}[:1:1]
+	headerAllow   = []string{"GET, HEAD"}[:1:1]
+)
 
 func (h *groupHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
@@ -86,81 +79,241 @@ func (h *groupHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writePlain(w, http.StatusInternalServerError, "health: handler for an invalid group\n")
 		return
 	}
-	r := h.r
-	details := r.details != nil && r.details(req)
-	name := h.entryName(req)
-	view := &r.views[h.g]
-	if h.entry == entryAll && req.URL.RawQuery == "" {
-		// The fast path: a default probe served from cached results.
-		v := pickVariant(req, false, details)
-		if s := view.cache[v].Load(); s != nil && s.version == view.version.Load() {
-			s.write(w, req)
-			return
+	r, g := h.r, h.g
+	v := pickVariant(req, r.showDetails(req))
+	snap := r.view()
+	if len(snap.entries[Startup]) == 0 && g != Liveness {
+		r.completeEmptyStartup()
+	}
+	if h.entry == entryAll && req.URL.RawQuery == "" && len(snap.due[g]) == 0 {
+		// The fast path: nothing to run, so the answer depends only on
+		// state whose every change bumps the version.
+		version := r.version.Load()
+		s := r.cache[g][v].Load()
+		if s == nil || s.version != version {
+			s = r.render(snap, g, &selection{}, v).freeze(version)
+			r.cache[g][v].Store(s)
 		}
+		s.write(w, req)
+		return
 	}
 
 	sel, verbose, err := parseQuery(req.URL.RawQuery)
-	if err != nil {
-		writePlain(w, http.StatusBadRequest, "health: "+err.Error()+"\n")
+	if err != "" {
+		writePlain(w, http.StatusBadRequest, "health: "+err+"\n")
 		return
 	}
+	if verbose {
+		v = v&variantDetails | variantVerbose
+	}
 	if h.entry != entryAll {
-		if !r.hasEntry(h.g, name) {
-			if len(name) > maxNameLen {
-				name = name[:maxNameLen] + "…"
-			}
-			writePlain(w, http.StatusNotFound, fmt.Sprintf("health: %s has no check %q\n", h.g, name))
+		name := h.name
+		if h.entry == entryFromPath {
+			name = h.nameFromPath(req.URL)
+		}
+		if !r.hasEntry(g, name) {
+			writePlain(w, http.StatusNotFound, "health: "+g.String()+" has no check "+strconv.Quote(clipName(name))+"\n")
 			return
 		}
 		sel.only = name
 	}
-	version := view.version.Load()
-	rep, cacheable := r.evaluate(req.Context(), h.g, sel)
-	v := pickVariant(req, verbose, details)
-	s := render(rep, v)
-	if cacheable && sel.only == "" && len(sel.exclude) == 0 {
-		s.version = version
-		view.cache[v].Store(s)
-	}
-	s.write(w, req)
+	r.evaluate(req.Context(), snap, g, &sel)
+	b := r.render(snap, g, &sel, v)
+	b.write(w, req)
+	b.release()
 }
 
-// hasEntry reports whether group g's report has an entry called name.
-func (r *Registry) hasEntry(g Group, name string) bool {
-	switch {
-	case g == Liveness && name == EntryAlive,
-		g == Readiness && (name == EntryReady || name == EntryLiveness || name == EntryStartup):
-		return true
+// nameFromPath returns the entry name in the last segment of u's path, or
+// "" if the segment before it is not the route's own (a router that let
+// the name's parameter match several segments). It reads the escaped path,
+// so that an escaped "/" stays part of the name: /readyz/a%2Fdb names
+// "a/db" (no such entry), never db.
+func (h *groupHandler) nameFromPath(u *url.URL) string {
+	p := u.EscapedPath()
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return ""
 	}
-	return slices.ContainsFunc(r.checkLists()[g], func(c *check) bool { return c.name == name })
-}
-
-func parseQuery(raw string) (sel selection, verbose bool, err error) {
-	if raw == "" {
-		return sel, false, nil
+	dir := p[:i]
+	if dir[strings.LastIndexByte(dir, '/')+1:] != h.dir {
+		return ""
 	}
-	q, err := url.ParseQuery(raw)
+	name, err := url.PathUnescape(p[i+1:])
 	if err != nil {
-		return sel, false, fmt.Errorf("invalid query string: %v", err)
+		return ""
 	}
-	_, verbose = q["verbose"]
-	for _, name := range q["exclude"] {
-		if name != "" && !slices.Contains(sel.exclude, name) {
-			sel.exclude = append(sel.exclude, name)
+	return name
+}
+
+// showDetails asks the ShowDetails function, if any, about req. It is user
+// code: a panic, a runtime.Goexit or a hang means no details, and a call
+// hung for good is not repeated until it returns.
+func (r *Registry) showDetails(req *http.Request) bool {
+	if r.details == nil {
+		return false
+	}
+	return boundedCall(&r.detailsGuard, ShowDetailsWait, "ShowDetails", false, func() bool { return r.details(req) }, nil)
+}
+
+// parseQuery reads ?verbose and ?exclude= in one pass, in time linear in
+// the query's length, refusing more than maxExcludes distinct names as soon
+// as it meets the next one. Other parameters are ignored. The error is a
+// message for a 400, "" if none.
+func parseQuery(raw string) (sel selection, verbose bool, err string) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.IndexByte(pair, ';') >= 0 {
+			return sel, false, "invalid query string: semicolons are not separators"
+		}
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		key, kerr := unescape(key)
+		value, verr := unescape(value)
+		if kerr != nil || verr != nil {
+			return sel, false, "invalid query string: bad percent-encoding"
+		}
+		switch key {
+		case "verbose":
+			verbose = true
+		case "exclude":
+			if value == "" || containsString(sel.exclude, value) {
+				continue
+			}
+			if len(sel.exclude) == maxExcludes {
+				return sel, false, "too many exclude parameters (at most " + strconv.Itoa(maxExcludes) + " distinct names)"
+			}
+			sel.exclude = append(sel.exclude, value)
 		}
 	}
-	if len(sel.exclude) > maxExcludes {
-		return sel, false, fmt.Errorf("too many exclude parameters (%d, at most %d)", len(sel.exclude), maxExcludes)
+	return sel, verbose, ""
+}
+
+func unescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
 	}
-	return sel, verbose, nil
+	return urlQueryUnescape(s)
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// variant is a rendering of a report: a format, with or without details.
+type variant uint8
+
+const (
+	variantJSON    variant = 0 // application/health+json
+	variantText    variant = 1 // "ok", or the verbose form when not passing
+	variantVerbose variant = 2 // the Kubernetes verbose text form
+	variantDetails variant = 4 // reasons shown
+	numVariants            = 8
+)
+
+func pickVariant(req *http.Request, details bool) variant {
+	v := variantJSON
+	if a := req.Header.Get("Accept"); a != "" && strings.Contains(a, "text/plain") && !strings.Contains(a, "json") {
+		v = variantText
+	}
+	if details {
+		v |= variantDetails
+	}
+	return v
+}
+
+var (
+	contentTypeJSON = []string{"application/health+json"}[:1:1]
+	contentTypeText = []string{"text/plain; charset=utf-8"}[:1:1]
+)
+
+// rendered is a finished response kept for the fast path. It is immutable
+// once published, so one rendering serves any number of concurrent
+// requests.
+type rendered struct {
+	version       uint64
+	code          int
+	body          []byte
+	contentType   []string
+	contentLength []string
+}
+
+func (s *rendered) write(w http.ResponseWriter, req *http.Request) {
+	writeResponse(w, req, s.code, s.contentType, s.contentLength, s.body)
+}
+
+func writeResponse(w http.ResponseWriter, req *http.Request, code int, contentType, contentLength []string, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = contentType
+	h["Cache-Control"] = headerNoStore
+	h["X-Content-Type-Options"] = headerNoSniff
+	h["Content-Length"] = contentLength
+	w.WriteHeader(code)
+	if req.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
 func writePlain(w http.ResponseWriter, code int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h["Cache-Control"] = headerNoStore
-	h["X-Content-Type-Options"] = headerNoSniff
-	h.Set("Content-Length", strconv.Itoa(len(msg)))
-	w.WriteHeader(code)
-	_, _ = w.Write([]byte(msg))
+	writeResponse(w, &http.Request{Method: http.MethodGet}, code, contentTypeText, []string{strconv.Itoa(len(msg))}, []byte(msg))
 }
+
+// body is a response being rendered, from a pool: a probe of checks that
+// run on request renders a fresh body every time, and should not allocate
+// one every time.
+type body struct {
+	code   int
+	json   bool
+	out    []byte // the response body
+	frags  []byte // the entries' renderings, back to back
+	spans  []span
+	notes  []string // remarks on the request
+	excl   []string // entries left out by ?exclude=
+	render renderState
+}
+
+type span struct {
+	end    int
+	status Status
+}
+
+var bodies = sync.Pool{New: func() any { return new(body) }}
+
+// maxPooledBody is the largest body whose buffers go back to the pool, so
+// that one probe of 10,000 checks does not pin its buffers for ever.
+const maxPooledBody = 64 << 10
+
+func (b *body) release() {
+	if cap(b.out)+cap(b.frags) <= maxPooledBody {
+		bodies.Put(b)
+	}
+}
+
+func (b *body) write(w http.ResponseWriter, req *http.Request) {
+	ct := contentTypeText
+	if b.json {
+		ct = contentTypeJSON
+	}
+	writeResponse(w, req, b.code, ct, []string{strconv.Itoa(len(b.out))}, b.out)
+}
+
+// freeze copies b into a rendered for the cache and releases b.
+func (b *body) freeze(version uint64) *rendered {
+	s := &rendered{version: version, code: b.code, body: append([]byte(nil), b.out...), contentType: contentTypeText}
+	if b.json {
+		s.contentType = contentTypeJSON
+	}
+	s.contentLength = []string{strconv.Itoa(len(s.body))}[:1:1]
+	b.release()
+	return s
+}
+
+// jsonTime is the format of times in JSON bodies: RFC 3339, milliseconds.
+const jsonTime = "2006-01-02T15:04:05.000Z07:00"

@@ -32,12 +32,12 @@ type CheckInfo struct {
 // Checks returns every registered check, sorted by name, without running
 // anything. The slice is new at each call.
 func (r *Registry) Checks() []CheckInfo {
-	r.mu.RLock()
+	r.mu.Lock()
 	out := make([]CheckInfo, 0, len(r.byName))
 	for _, c := range r.byName {
 		out = append(out, c.info())
 	}
-	r.mu.RUnlock()
+	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b CheckInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }

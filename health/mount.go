@@ -133,7 +133,8 @@ func (r *Registry) Routes(opts ...MountOption) ([]Route, error) {
 		case rt.perCheck:
 			route.Path = cfg.prefix + strings.TrimSuffix(rt.path, "{check}")
 			route.Pattern = route.Path + "{check}"
-			route.Handler = &groupHandler{r: r, g: rt.group, entry: entryFromPath}
+			dir := strings.TrimSuffix(rt.path, "/{check}")
+			route.Handler = &groupHandler{r: r, g: rt.group, entry: entryFromPath, dir: dir[1:]}
 		case rt.path == "/":
 			route.Path = cfg.prefix + "/"
 			route.Pattern = route.Path + "{$}"
@@ -171,16 +172,22 @@ func (r *Registry) Mount(mux *http.ServeMux, opts ...MountOption) (err error) {
 	if err != nil {
 		return fmt.Errorf("health: mount: %w", err)
 	}
-	replace := false
+	var cfg mountConfig
 	for _, o := range opts {
-		var c mountConfig
-		_ = o.apply(&c)
-		replace = replace || c.replace
+		_ = o.apply(&cfg) // Routes has validated them
 	}
 	for _, rt := range routes {
-		if err := conflict(mux, rt, replace); err != nil {
+		if err := conflict(mux, rt, cfg.replace); err != nil {
 			return err
 		}
+	}
+	// Under a prefix, liveness is at "/health/", and ServeMux would answer
+	// "/health" with a redirect there: a probe must never get a 3xx, so the
+	// bare prefix gets a 404 of ours, unless the mux serves it already.
+	guard := cfg.prefix != "" && slices.ContainsFunc(routes, func(rt Route) bool { return rt.Path == cfg.prefix+"/" })
+	if guard {
+		_, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: cfg.prefix}, Host: "localhost"})
+		guard = pattern == "" || pattern == cfg.prefix+"/"
 	}
 	defer func() {
 		if v := recover(); v != nil { // a conflict ServeMux found that we did not
@@ -190,7 +197,17 @@ func (r *Registry) Mount(mux *http.ServeMux, opts ...MountOption) (err error) {
 	for _, rt := range routes {
 		mux.Handle(rt.Pattern, rt.Handler)
 	}
+	if guard {
+		mux.HandleFunc(cfg.prefix, notFound)
+	}
 	return nil
+}
+
+// notFound answers the bare prefix as the mux would answer any path it
+// does not serve.
+func notFound(w http.ResponseWriter, req *http.Request) {
+	w.Header()["Cache-Control"] = headerNoStore
+	http.NotFound(w, req)
 }
 
 // conflict reports an existing pattern of mux that already answers rt's

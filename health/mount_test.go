@@ -139,3 +139,31 @@ func TestRoutesWorkWithoutPathValues(t *testing.T) {
 	mustRegister(t, r, health.Readiness, "late", passing)
 	assert.Equal(t, http.StatusOK, serve(late, http.MethodGet, "/").Code)
 }
+
+// Under a prefix, the bare prefix is a 404, never the redirect ServeMux
+// would make to the liveness path: a probe must not get a 3xx.
+func TestMountPrefixNeverRedirects(t *testing.T) {
+	r := openRegistry(t)
+	mux := http.NewServeMux()
+	require.NoError(t, r.Mount(mux, health.MountPrefix("/health")))
+	w := serve(mux, http.MethodGet, "/health")
+	assert.Equal(t, http.StatusNotFound, w.Code)
+	assert.Empty(t, w.Header().Get("Location"))
+	assert.Equal(t, http.StatusOK, serve(mux, http.MethodGet, "/health/").Code)
+}
+
+// The per-check name is the last segment of the escaped path: an escaped
+// "/" stays in the name, and a router that lets the name's parameter match
+// several segments gets a 404 rather than some other entry.
+func TestPerCheckNameFromEscapedPath(t *testing.T) {
+	r := openRegistry(t)
+	mustRegister(t, r, health.Readiness, "db", failing)
+	routes, err := r.Routes(health.MountPaths("/readyz/{check}"))
+	require.NoError(t, err)
+	h := routes[0].Handler
+	assert.Equal(t, http.StatusServiceUnavailable, serve(h, http.MethodGet, "/readyz/db").Code)
+	assert.Equal(t, http.StatusNotFound, serve(h, http.MethodGet, "/readyz/a%2Fdb").Code)
+	assert.Equal(t, http.StatusNotFound, serve(h, http.MethodGet, "/readyz/x/db").Code)
+	assert.Equal(t, http.StatusNotFound, serve(h, http.MethodGet, "/readyz/x/../ready").Code)
+	assert.Equal(t, http.StatusNotFound, serve(h, http.MethodGet, "/readyz/").Code)
+}

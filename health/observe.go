@@ -3,15 +3,15 @@ package health
 import (
 	"context"
 	"errors"
-	"sync"
 )
 
 // Observation is a measurement a check made while it ran, shown as
 // observedValue and observedUnit in the JSON output.
 type Observation struct {
 	// Value must be encodable by encoding/json: a number, string, bool, or
-	// a small struct, slice or map of those. A value that cannot be encoded
-	// is dropped from the output (and logged).
+	// a small struct, slice or map of those. A value that cannot be encoded,
+	// or whose JSON is longer than 1 KiB, is dropped from the output and
+	// logged.
 	Value any
 	// Unit names the unit of Value, such as "bytes", "goroutines", "ms" or
 	// "days". It may be empty.
@@ -20,42 +20,23 @@ type Observation struct {
 
 type observationKey struct{}
 
-// observationSlot receives the Observe calls of one check run. It is sealed
-// when the run's verdict is taken, so that a check that outlives its timeout
-// cannot change a result that has already been reported.
-type observationSlot struct {
-	mu     sync.Mutex
-	obs    *Observation
-	sealed bool
-}
-
-func (s *observationSlot) seal() *Observation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sealed = true
-	return s.obs
-}
-
 // Observe records a measurement for the check whose context is ctx, so that
 // the JSON output can show it as observedValue and observedUnit. The last
 // call of a run wins. Calling Observe with a context that does not belong to
-// a check run (or after the run's timeout fired) does nothing, so checks
-// that observe can also be called directly. It is safe for concurrent use.
+// a check run, or after the run's verdict was taken (the check returned, or
+// its timeout fired), does nothing, so checks that observe can also be
+// called directly. It is safe for concurrent use.
+//
+// The value is encoded when the run ends, on the check's goroutine: a value
+// whose encoding fails or takes more than 1 KiB is dropped and logged, and a
+// MarshalJSON that panics fails the run (ErrPanic).
 func Observe(ctx context.Context, value any, unit string) {
-	s, _ := ctx.Value(observationKey{}).(*observationSlot)
-	if s == nil {
+	if ctx == nil {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.sealed {
-		s.obs = &Observation{Value: value, Unit: unit}
+	if x, ok := ctx.Value(observationKey{}).(*run); ok && x != nil {
+		x.observe(&Observation{Value: value, Unit: unit})
 	}
-}
-
-func withObservationSlot(ctx context.Context) (context.Context, *observationSlot) {
-	s := new(observationSlot)
-	return context.WithValue(ctx, observationKey{}, s), s
 }
 
 // warning marks an error as degrading rather than failing.

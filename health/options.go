@@ -112,6 +112,17 @@ func WithContext(ctx context.Context) Option {
 // code.
 type CheckOption struct{ apply func(*checkConfig) error }
 
+// MaxDuration bounds every duration an option takes (Timeout, Every,
+// InitialDelay, the breaker's periods): a longer one is refused with
+// ErrInvalidOption rather than overflowing the arithmetic of schedules and
+// jitter into a busy loop. A year is longer than any period a health check
+// has a use for.
+const MaxDuration = 365 * 24 * time.Hour
+
+// maxBreakerBuckets bounds gobreaker's rolling window (Interval /
+// BucketPeriod buckets): it allocates them all at once.
+const maxBreakerBuckets = 1000
+
 type checkConfig struct {
 	timeout      time.Duration
 	interval     time.Duration // 0: run on request
@@ -138,14 +149,26 @@ func (c *checkConfig) validate() error {
 	return nil
 }
 
+// duration checks that d is in (0, MaxDuration] (or [0, MaxDuration] when
+// zero is allowed).
+func duration(option string, d time.Duration, zeroOK bool) error {
+	switch {
+	case d < 0 || d == 0 && !zeroOK:
+		return fmt.Errorf("%w: %s must be positive, got %v", ErrInvalidOption, option, d)
+	case d > MaxDuration:
+		return fmt.Errorf("%w: %s must be at most %v (MaxDuration), got %v", ErrInvalidOption, option, MaxDuration, d)
+	}
+	return nil
+}
+
 // Timeout bounds each run of the check. When it fires, the check's context
 // is cancelled and the check is reported failed with ErrTimeout at once,
-// whether or not the check returns. d must be positive; the default is
-// DefaultTimeout.
+// whether or not the check returns. d must be in (0, MaxDuration]; the
+// default is DefaultTimeout.
 func Timeout(d time.Duration) CheckOption {
 	return CheckOption{func(c *checkConfig) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: Timeout must be positive, got %v", ErrInvalidOption, d)
+		if err := duration("Timeout", d, false); err != nil {
+			return err
 		}
 		c.timeout = d
 		return nil
@@ -155,9 +178,9 @@ func Timeout(d time.Duration) CheckOption {
 // Every runs the check in the background, once right away (or after
 // InitialDelay) and then every interval (± Jitter), and serves probes from
 // its latest result, so that probes cost nothing and a flood of probe
-// requests never reaches what the check checks. interval must be at least
-// 1 ms. Without Every, the check runs when a probe asks for it; concurrent
-// probes share one run.
+// requests never reaches what the check checks. interval must be in
+// [1 ms, MaxDuration]. Without Every, the check runs when a probe asks for
+// it; concurrent probes share one run.
 //
 // Until its first run completes, a background check counts as passing in
 // the liveness group (as the kubelet assumes of liveness) and as failing
@@ -167,17 +190,21 @@ func Every(interval time.Duration) CheckOption {
 		if interval < minInterval {
 			return fmt.Errorf("%w: Every needs an interval of at least %v, got %v", ErrInvalidOption, minInterval, interval)
 		}
+		if err := duration("Every", interval, false); err != nil {
+			return err
+		}
 		c.interval = interval
 		return nil
 	}}
 }
 
 // InitialDelay postpones the first run of a background check by d, which
-// must not be negative. The default is 0: the first run starts at once.
+// must be in [0, MaxDuration]. The default is 0: the first run starts at
+// once.
 func InitialDelay(d time.Duration) CheckOption {
 	return CheckOption{func(c *checkConfig) error {
-		if d < 0 {
-			return fmt.Errorf("%w: InitialDelay must not be negative, got %v", ErrInvalidOption, d)
+		if err := duration("InitialDelay", d, true); err != nil {
+			return err
 		}
 		c.initialDelay, c.setDelay = d, true
 		return nil
@@ -224,14 +251,31 @@ func Dependency() CheckOption {
 // WithBreaker replaces the default settings of a dependency's circuit
 // breaker. Zero fields take the defaults of DefaultBreakerSettings, not
 // gobreaker's. Name is ignored (the check's name is used). IsExcluded is
-// combined with the built-in exclusion of context.Canceled. OnStateChange,
-// if set, runs under the breaker's lock (sony/gobreaker#37): it must not
-// call back into the breaker; prefer OnStatusChange, which also sees breaker
-// changes and runs outside any lock.
+// combined with the built-in exclusion of context.Canceled.
+//
+// Durations must be in [0, MaxDuration], and Interval / BucketPeriod may
+// make at most 1000 buckets; anything else is refused with
+// ErrInvalidOption. The callbacks are contained: a panic or runtime.Goexit
+// in ReadyToTrip, IsSuccessful or IsExcluded fails the run that caused the
+// call (ErrPanic) and is otherwise taken as "false"; OnStateChange runs on
+// a goroutine of the registry's, after the change and outside every lock,
+// like an OnStatusChange hook, so it may call the breaker. ReadyToTrip,
+// IsSuccessful and IsExcluded run under gobreaker's lock and must not
+// block: while one of them has not returned for a second, the check fails
+// with an error saying so instead of waiting for the lock.
 func WithBreaker(st gobreaker.Settings) CheckOption {
 	return CheckOption{func(c *checkConfig) error {
-		if st.Timeout < 0 || st.Interval < 0 || st.BucketPeriod < 0 {
-			return fmt.Errorf("%w: WithBreaker durations must not be negative", ErrInvalidOption)
+		for _, d := range []struct {
+			name string
+			d    time.Duration
+		}{{"WithBreaker Timeout", st.Timeout}, {"WithBreaker Interval", st.Interval}, {"WithBreaker BucketPeriod", st.BucketPeriod}} {
+			if err := duration(d.name, d.d, true); err != nil {
+				return err
+			}
+		}
+		if st.Interval > 0 && st.BucketPeriod > 0 && (st.Interval+st.BucketPeriod-1)/st.BucketPeriod > maxBreakerBuckets {
+			return fmt.Errorf("%w: WithBreaker Interval %v / BucketPeriod %v makes more than %d buckets",
+				ErrInvalidOption, st.Interval, st.BucketPeriod, maxBreakerBuckets)
 		}
 		c.breaker = &st
 		return nil

@@ -10,18 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
-)
-
-// Names the registry gives the entries it adds to reports; Register refuses
-// them. "alive" is the liveness switch and "ready" the readiness switch;
-// "liveness" and "startup" are readiness's view of those groups.
-const (
-	EntryAlive    = "alive"
-	EntryReady    = "ready"
-	EntryLiveness = "liveness"
-	EntryStartup  = "startup"
 )
 
 const maxNameLen = 63
@@ -31,40 +19,48 @@ const maxNameLen = 63
 // concurrent use. Background checks (Every) run until Close is called or the
 // WithContext context is done.
 type Registry struct {
-	logger  *slog.Logger
-	logs    bool
-	details func(*http.Request) bool
-	parent  context.Context
-	ctx     context.Context // parent of every check run; cancelled by Close
-	cancel  context.CancelFunc
-	tasks   tracker
-	flight  singleflight.Group
+	logger       *slog.Logger
+	details      func(*http.Request) bool
+	detailsGuard guard
+	parent       context.Context // values for check contexts (WithContext)
+	stopParent   func() bool
+	closed       atomic.Bool
+	tasks        tracker
 
-	subsMu sync.Mutex
-	subs   []*mailbox // the logger, hooks and observers; copy on write
-	logbox *mailbox   // nil without a logger
+	subsMu  sync.Mutex                 // serialises changes of subs
+	subs    atomic.Pointer[[]*mailbox] // the logger, hooks and observers; copy on write
+	logbox  *mailbox                   // nil without a logger
+	runSubs atomic.Int32               // how many subscribers want runs
 
-	mu          sync.RWMutex
+	mu          sync.Mutex // registration
 	byName      map[string]*check
-	lists       [numGroups][]*check // copy-on-write, sorted by name
+	byGroup     [numGroups][]*check // in registration order
+	latched     int                 // startup checks that have passed once
 	startupDone atomic.Bool         // set under mu
+	snap        atomic.Pointer[snapshot]
 
+	tally        [numGroups]tally // checks failing and warning, per group
 	ready, alive switchBox
-	draining     atomic.Bool // set by Drain: readiness stays off
-	views        [numGroups]view
 
-	notify atomic.Pointer[chan struct{}] // closed and cleared at each change
-
-	stateMu       sync.Mutex // serialises transition detection
+	stateMu       sync.Mutex // orders announcements
 	reportedGroup [numGroups]Status
-	reportedAlive Status
-	reportedReady Status
+	reportedOwn   [numOwnEntries]Status
+
+	version atomic.Uint64                 // bumped at every result and change
+	notify  atomic.Pointer[chan struct{}] // closed and cleared at each change
+
+	flightMu sync.Mutex
+	flights  [numGroups]*flight // the default probe of each group in progress
+
+	cache [numGroups][numVariants]atomic.Pointer[rendered]
 }
 
 const numGroups = int(Startup) + 1
 
 // New returns an empty registry: liveness, readiness and startup all pass
-// until checks are registered (or StartNotReady says otherwise).
+// until checks are registered (or StartNotReady says otherwise). It
+// announces the first status of every group and switch to the hooks and the
+// logger.
 func New(opts ...Option) *Registry {
 	st := settings{logger: slog.New(slog.DiscardHandler), parent: context.Background()}
 	for _, o := range opts {
@@ -74,36 +70,57 @@ func New(opts ...Option) *Registry {
 	}
 	r := &Registry{
 		logger:  st.logger,
-		byName:  make(map[string]*check),
-		parent:  st.parent,
 		details: st.details,
+		parent:  st.parent,
+		byName:  make(map[string]*check),
 	}
+	r.tasks.init()
+	r.ready.offErr, r.alive.offErr = ErrNotReady, ErrBroken
+	var subs []*mailbox
 	if r.logger.Handler() != slog.DiscardHandler {
 		r.logbox = r.newMailbox("logger", r.logItem)
-		r.subs = append(r.subs, r.logbox)
+		subs = append(subs, r.logbox)
 	}
 	for _, hook := range st.hooks {
-		r.subs = append(r.subs, r.newMailbox("hook", func(it *item) { hook(it.ev) }))
+		subs = append(subs, r.newMailbox("hook", func(it *item) { hook(it.ev) }))
 	}
+	r.subs.Store(&subs)
 	if st.notReady != nil {
 		r.ready.set(false, *st.notReady)
 	}
-	r.logs = r.logger.Handler() != slog.DiscardHandler
-	r.ctx, r.cancel = context.WithCancel(r.parent)
-	r.reconcile() // announce the first statuses
+	r.stopParent = watchParent(r.parent, r.shutdown, r.logf)
+	r.settle(nil) // announce the first statuses
 	return r
+}
+
+// watchParent calls stop when parent is done. parent is user code: a
+// context whose Done panics is treated as one that never ends, and logged.
+func watchParent(parent context.Context, stop func(), logf func(slog.Level, string, ...slog.Attr)) (cancel func() bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			logf(slog.LevelError, "health: WithContext: the context panicked; the registry ignores it", slog.String("panic", safeSprint(v)))
+			cancel = func() bool { return false }
+		}
+	}()
+	if parent.Done() == nil {
+		return func() bool { return false }
+	}
+	return context.AfterFunc(parent, stop)
 }
 
 // Register adds a check named name to group g. The name must be unique
 // across all groups, 1 to 63 characters of [A-Za-z0-9._-] starting and
-// ending with a letter or digit, and not one of EntryAlive, EntryReady,
-// EntryLiveness or EntryStartup. Register never replaces a check: a
-// duplicate name, an invalid name or group, a nil check, an invalid option,
-// a dependency outside Readiness, a startup check after startup completed,
-// or a closed registry each give an error (matching ErrDuplicateName and so
-// on with errors.Is) and leave the registry unchanged.
+// ending with a letter or digit, and not the name of one of the registry's
+// own entries (EntryAlive, EntryReady, EntryLiveness, EntryStartup).
+// Register never replaces a check: a duplicate name, an invalid name or
+// group, a nil check, a check made by Misconfigured, an invalid option, a
+// dependency outside Readiness, a startup check after startup completed, or
+// a closed registry each give an error (matching ErrDuplicateName and so on
+// with errors.Is) and leave the registry unchanged. Register runs no user
+// code.
 //
-// A background check (Every) starts running at once.
+// A background check (Every) starts running at once (or after its
+// InitialDelay). A check that runs on request first runs at the next probe.
 func (r *Registry) Register(g Group, name string, check CheckFunc, opts ...CheckOption) error {
 	if err := r.register(g, name, check, opts); err != nil {
 		return fmt.Errorf("health: register %s check %q: %w", g, name, err)
@@ -141,17 +158,11 @@ func (r *Registry) register(g Group, name string, fn CheckFunc, opts []CheckOpti
 			"(a restart never fixes a database outage, and every pod would restart at once); "+
 			"register it in Readiness, or check process-local state in %s instead", ErrDependencyGroup, g)
 	}
-	c := &check{name: name, group: g, fn: fn, cfg: cfg}
-	if cfg.dependency && c.background() {
-		c.wake = make(chan struct{}, 1)
-	}
-	if cfg.dependency {
-		c.breaker = newBreaker(name, cfg.breaker, func(ch BreakerChange) { r.breakerChanged(c, ch) })
-	}
+	c := newCheck(r, g, name, fn, cfg)
 
 	r.mu.Lock()
 	switch {
-	case r.ctx.Err() != nil:
+	case r.closed.Load():
 		r.mu.Unlock()
 		return ErrClosed
 	case r.byName[name] != nil:
@@ -161,20 +172,17 @@ func (r *Registry) register(g Group, name string, fn CheckFunc, opts []CheckOpti
 		r.mu.Unlock()
 		return ErrStartupComplete
 	}
-	if c.background() && !r.tasks.add() {
-		r.mu.Unlock()
-		return ErrClosed
-	}
 	r.byName[name] = c
-	list := append(slices.Clone(r.lists[g]), c)
-	slices.SortFunc(list, func(a, b *check) int { return strings.Compare(a.name, b.name) })
-	r.lists[g] = list
+	r.byGroup[g] = append(r.byGroup[g], c)
+	r.snap.Store(nil)
+	c.mu.Lock()
+	c.announce() // the pending status, counted in the group's tally
+	c.mu.Unlock()
 	r.mu.Unlock()
 
 	if c.background() {
-		go r.loop(c)
+		c.schedule(c.cfg.initialDelay)
 	}
-	r.changed(g)
 	return nil
 }
 
@@ -184,7 +192,7 @@ func validateName(s string) error {
 		return fmt.Errorf("%w: empty", ErrInvalidName)
 	case len(s) > maxNameLen:
 		return fmt.Errorf("%w: longer than %d characters", ErrInvalidName, maxNameLen)
-	case s == EntryAlive || s == EntryReady || s == EntryLiveness || s == EntryStartup:
+	case ownEntry(s) != nil:
 		return fmt.Errorf("%w: %q is reserved for the registry's own entries", ErrInvalidName, s)
 	}
 	for i := 0; i < len(s); i++ {
@@ -197,12 +205,70 @@ func validateName(s string) error {
 	return nil
 }
 
-// lists returns the registered checks of every group. The slices are never
-// modified after publication, so they can be read without the lock.
-func (r *Registry) checkLists() [numGroups][]*check {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.lists
+// snapshot is an immutable view of what is registered, rebuilt after each
+// registration (and when startup completes) at the first probe that needs
+// it, so that registering n checks costs O(n) and not O(n²).
+type snapshot struct {
+	// entries of each group's report, sorted by name: its checks and the
+	// registry's own entries.
+	entries [numGroups][]entry
+	// due lists the checks a probe of each group runs: those that run on
+	// request, in the group itself and, for readiness, in the liveness
+	// group and the startup group until startup completes.
+	due [numGroups][]*check
+}
+
+// entry is one line of a report: a check, or one of the registry's own.
+type entry struct {
+	c   *check
+	own *ownEntryDef
+}
+
+func (e entry) name() string {
+	if e.c != nil {
+		return e.c.name
+	}
+	return e.own.name
+}
+
+// view returns the current snapshot.
+func (r *Registry) view() *snapshot {
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	s := new(snapshot)
+	for _, g := range allGroups {
+		list := make([]entry, 0, len(r.byGroup[g])+2)
+		for _, c := range r.byGroup[g] {
+			list = append(list, entry{c: c})
+		}
+		for i := range ownEntries {
+			if ownEntries[i].group == g {
+				list = append(list, entry{own: &ownEntries[i]})
+			}
+		}
+		slices.SortFunc(list, func(a, b entry) int { return strings.Compare(a.name(), b.name()) })
+		s.entries[g] = list
+	}
+	done := r.startupDone.Load()
+	for _, g := range allGroups {
+		for _, c := range r.byGroup[g] {
+			if c.background() || c.isLatched() {
+				continue
+			}
+			s.due[g] = append(s.due[g], c)
+			if g == Liveness || g == Startup && !done {
+				s.due[Readiness] = append(s.due[Readiness], c)
+			}
+		}
+	}
+	r.snap.Store(s)
+	return s
 }
 
 // Breaker returns the circuit breaker of the dependency check named name,
@@ -211,9 +277,9 @@ func (r *Registry) checkLists() [numGroups][]*check {
 // same breaker that readiness reports on, and a breaker opened by traffic
 // spares the dependency the probes' calls too.
 func (r *Registry) Breaker(name string) (*Breaker, error) {
-	r.mu.RLock()
+	r.mu.Lock()
 	c := r.byName[name]
-	r.mu.RUnlock()
+	r.mu.Unlock()
 	switch {
 	case c == nil:
 		return nil, fmt.Errorf("health: breaker %q: %w", name, ErrUnknownCheck)
@@ -223,26 +289,133 @@ func (r *Registry) Breaker(name string) (*Breaker, error) {
 	return c.breaker, nil
 }
 
+// startupLatched records that a startup check has passed for the first
+// time, and completes startup when every startup check has.
+func (r *Registry) startupLatched() {
+	r.mu.Lock()
+	r.latched++
+	done := !r.startupDone.Load() && r.latched == len(r.byGroup[Startup])
+	if done {
+		r.startupDone.Store(true)
+	}
+	r.snap.Store(nil) // the latched check is no longer due
+	r.mu.Unlock()
+	if done {
+		r.settle(nil)
+	}
+}
+
+// completeEmptyStartup completes a startup group that has no checks when a
+// probe looks at it: startup checks may be registered after other checks,
+// but not after something has seen startup pass.
+func (r *Registry) completeEmptyStartup() {
+	if r.startupDone.Load() {
+		return
+	}
+	r.mu.Lock()
+	done := !r.startupDone.Load() && len(r.byGroup[Startup]) == 0
+	if done {
+		r.startupDone.Store(true)
+		r.snap.Store(nil)
+	}
+	r.mu.Unlock()
+	if done {
+		r.settle(nil)
+	}
+}
+
+// Close stops the registry: background checks stop, the contexts of
+// running checks are cancelled, and checks that run on request report
+// ErrClosed from then on (background checks keep their last results). It
+// then waits for the registry's goroutines (running checks, hooks,
+// observers, the logger) to return, for as long as the longest check
+// timeout and at least 100 ms; if some are still running then, Close
+// returns an error naming the checks (or saying that hooks, observers or
+// the logger are still busy). Those goroutines end when the code they are
+// in returns; nothing waits for them. Use CloseContext to choose the wait.
+// Close is idempotent.
+func (r *Registry) Close() error {
+	grace := 100 * time.Millisecond
+	r.mu.Lock()
+	for _, c := range r.byName {
+		grace = max(grace, c.cfg.timeout)
+	}
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := r.CloseContext(ctx)
+	if err != nil {
+		return fmt.Errorf("%w after %v", err, grace)
+	}
+	return nil
+}
+
+// CloseContext is Close with the wait bounded by ctx instead: it returns
+// nil once every goroutine of the registry has returned, or an error naming
+// what is still running when ctx ends.
+func (r *Registry) CloseContext(ctx context.Context) error {
+	r.shutdown()
+	select {
+	case <-r.tasks.idle:
+		return nil
+	case <-ctx.Done():
+	}
+	var hung []string
+	r.mu.Lock()
+	for _, c := range r.byName {
+		if c.running() {
+			hung = append(hung, c.name)
+		}
+	}
+	r.mu.Unlock()
+	if len(hung) == 0 {
+		return fmt.Errorf("health: close: hooks, observers or the logger still running")
+	}
+	slices.Sort(hung)
+	return fmt.Errorf("health: close: checks still running after cancellation: %s", strings.Join(hung, ", "))
+}
+
+// shutdown stops everything without waiting; it runs once.
+func (r *Registry) shutdown() {
+	if r.closed.Swap(true) {
+		return
+	}
+	if r.stopParent != nil {
+		r.stopParent()
+	}
+	r.mu.Lock()
+	checks := make([]*check, 0, len(r.byName))
+	for _, c := range r.byName {
+		checks = append(checks, c)
+	}
+	r.mu.Unlock()
+	for _, c := range checks {
+		c.stop()
+	}
+	r.tasks.close()
+	r.wake()
+}
+
 // SetReady turns the readiness switch on or off. While it is off, readiness
 // fails (the entry "ready" reports ErrNotReady) whatever the checks say: use
 // it to take the process out of rotation during warm-up, maintenance or
 // graceful shutdown, and in tests. Once Drain has been called, the switch
-// stays off: SetReady(true) is ignored (and logged), so that a late warm-up
-// cannot put a process that is shutting down back into rotation.
+// stays off for good: SetReady(true) is ignored (and logged), so that a late
+// warm-up cannot put a process that is shutting down back into rotation,
+// even when the two calls race.
 func (r *Registry) SetReady(ready bool) {
-	if ready && r.draining.Load() {
-		r.logf(slog.LevelWarn, "health: SetReady(true) ignored: the registry is draining")
-		return
+	if !r.ready.set(ready, "") {
+		r.logf(slog.LevelWarn, "health: SetReady ignored: the registry is draining")
 	}
-	r.ready.set(ready, "")
-	r.changed(Readiness)
+	r.settle(nil)
 }
 
 // MarkNotReady turns the readiness switch off, recording reason. The reason
 // is shown only to requests allowed details (see ShowDetails) and is logged.
+// After Drain it is ignored: the reason stays ReasonShuttingDown.
 func (r *Registry) MarkNotReady(reason string) {
 	r.ready.set(false, reason)
-	r.changed(Readiness)
+	r.settle(nil)
 }
 
 // SetAlive turns the liveness switch on or off. While it is off, liveness
@@ -250,7 +423,7 @@ func (r *Registry) MarkNotReady(reason string) {
 // container.
 func (r *Registry) SetAlive(alive bool) {
 	r.alive.set(alive, "")
-	r.changed(Liveness)
+	r.settle(nil)
 }
 
 // MarkBroken turns the liveness switch off, recording reason: the process
@@ -258,74 +431,93 @@ func (r *Registry) SetAlive(alive bool) {
 // corrupted cache) and asks to be restarted.
 func (r *Registry) MarkBroken(reason string) {
 	r.alive.set(false, reason)
-	r.changed(Liveness)
+	r.settle(nil)
 }
 
-// Close stops background checks, cancels the contexts of running checks,
-// and waits for the registry's goroutines to return. A check that ignores
-// its context is waited for up to the longest check timeout; if it is still
-// running then, Close returns an error naming it (its goroutine exits when
-// the check returns). After Close, handlers serve the last results; checks
-// that run on request report ErrClosed. Close is idempotent.
-func (r *Registry) Close() error {
-	r.cancel()
-	idle := r.tasks.close()
-	grace := 100 * time.Millisecond
-	for _, list := range r.checkLists() {
-		for _, c := range list {
-			grace = max(grace, c.cfg.timeout)
-		}
-	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-idle:
-		return nil
-	case <-t.C:
-	}
-	var hung []string
-	for _, list := range r.checkLists() {
-		for _, c := range list {
-			c.mu.Lock()
-			if c.running {
-				hung = append(hung, c.name)
-			}
-			c.mu.Unlock()
-		}
-	}
-	if len(hung) == 0 {
-		return fmt.Errorf("health: close: status hooks still running after %v", grace)
-	}
-	return fmt.Errorf("health: close: checks still running after cancellation: %s", strings.Join(hung, ", "))
-}
-
-// switchBox is an on/off switch with a reason; the zero value is on.
+// switchBox is an on/off switch with a reason; the zero value is on. A
+// final switch (Drain) ignores later changes.
 type switchBox struct {
-	p atomic.Pointer[switchState]
+	offErr error // what the switch reports when off
+	p      atomic.Pointer[switchState]
 }
 
 type switchState struct {
 	off    bool
+	final  bool
 	reason string
+	err    error // ErrNotReady or ErrBroken with the reason, made once
 	since  time.Time
 }
 
-func (s *switchBox) set(on bool, reason string) {
-	s.p.Store(&switchState{off: !on, reason: reason, since: time.Now()})
-}
+// set changes the switch unless it is final, and reports whether it did.
+func (s *switchBox) set(on bool, reason string) bool { return s.store(on, reason, false) }
 
-func (s *switchBox) result(name string, offErr error) CheckResult {
-	st := s.p.Load()
-	if st == nil {
-		return CheckResult{Name: name, Status: StatusPass}
-	}
-	res := CheckResult{Name: name, Status: StatusPass, Time: st.since}
-	if st.off {
-		res.Status = StatusFail
-		res.Err = offErr
-		if st.reason != "" {
-			res.Err = fmt.Errorf("%w: %s", offErr, st.reason)
+func (s *switchBox) store(on bool, reason string, final bool) bool {
+	next := &switchState{off: !on, final: final, reason: reason, since: time.Now()}
+	if next.off {
+		next.err = s.offErr
+		if reason != "" {
+			next.err = fmt.Errorf("%w: %s", s.offErr, reason)
 		}
 	}
-	return res
+	for {
+		old := s.p.Load()
+		if old != nil && old.final {
+			return false
+		}
+		if s.p.CompareAndSwap(old, next) {
+			return true
+		}
+	}
+}
+
+func (s *switchBox) state() *switchState {
+	if st := s.p.Load(); st != nil {
+		return st
+	}
+	return &switchState{}
+}
+
+func (s *switchBox) status() Status {
+	if st := s.p.Load(); st != nil && st.off {
+		return StatusFail
+	}
+	return StatusPass
+}
+
+// tracker counts the registry's goroutines so that Close can wait for them,
+// and refuses new ones once closing has begun (a sync.WaitGroup may not be
+// added to while it is being waited on). It takes no lock.
+type tracker struct {
+	n      atomic.Int64
+	closed atomic.Bool
+	once   sync.Once
+	idle   chan struct{} // closed when closed and n is 0
+}
+
+func (t *tracker) init() { t.idle = make(chan struct{}) }
+
+func (t *tracker) add() bool {
+	if t.closed.Load() {
+		return false
+	}
+	t.n.Add(1)
+	if t.closed.Load() {
+		t.done()
+		return false
+	}
+	return true
+}
+
+func (t *tracker) done() {
+	if t.n.Add(-1) == 0 && t.closed.Load() {
+		t.once.Do(func() { close(t.idle) })
+	}
+}
+
+func (t *tracker) close() {
+	t.closed.Store(true)
+	if t.n.Load() == 0 {
+		t.once.Do(func() { close(t.idle) })
+	}
 }

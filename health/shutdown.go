@@ -9,8 +9,9 @@ import (
 const ReasonShuttingDown = "shutting down"
 
 // Drain begins a graceful shutdown: it turns readiness off at once and for
-// good (reason ReasonShuttingDown; SetReady(true) no longer turns it on)
-// while liveness keeps passing, then waits delay, or
+// good (reason ReasonShuttingDown; once Drain has turned it off, no
+// SetReady or MarkNotReady changes it, even one racing Drain from another
+// goroutine) while liveness keeps passing, then waits delay, or
 // until ctx is done, so that load balancers and EndpointSlices stop sending
 // traffic before the server stops accepting it. Removal of a terminating pod
 // from its endpoints runs concurrently with SIGTERM and takes seconds to
@@ -23,8 +24,8 @@ const ReasonShuttingDown = "shutting down"
 //	srv.Shutdown(ctx)                     // finishes in-flight requests
 //	reg.Close()
 func (r *Registry) Drain(ctx context.Context, delay time.Duration) error {
-	r.draining.Store(true)
-	r.MarkNotReady(ReasonShuttingDown)
+	r.ready.store(false, ReasonShuttingDown, true) // final: nothing turns it back on
+	r.settle(nil)
 	if delay <= 0 {
 		return nil
 	}

@@ -1,0 +1,292 @@
+package health_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probekit/probekit/health"
+)
+
+// observerLog is an Observer that records what it is told.
+type observerLog struct {
+	mu     sync.Mutex
+	runs   []health.Run
+	events []health.Event
+	notify chan struct{}
+}
+
+func newObserverLog() *observerLog { return &observerLog{notify: make(chan struct{}, 1)} }
+
+func (o *observerLog) ObserveRun(run health.Run) {
+	o.mu.Lock()
+	o.runs = append(o.runs, run)
+	o.mu.Unlock()
+	o.poke()
+}
+
+func (o *observerLog) ObserveEvent(ev health.Event) {
+	o.mu.Lock()
+	o.events = append(o.events, ev)
+	o.mu.Unlock()
+	o.poke()
+}
+
+func (o *observerLog) poke() {
+	select {
+	case o.notify <- struct{}{}:
+	default:
+	}
+}
+
+// waitRuns waits (at most waitLimit) until at least n runs are recorded.
+func (o *observerLog) waitRuns(t *testing.T, n int) []health.Run {
+	t.Helper()
+	deadline := time.After(waitLimit)
+	for {
+		o.mu.Lock()
+		runs := append([]health.Run(nil), o.runs...)
+		o.mu.Unlock()
+		if len(runs) >= n {
+			return runs
+		}
+		select {
+		case <-o.notify:
+		case <-deadline:
+			require.FailNow(t, "timed out waiting for runs", "have %d of %d: %+v", len(runs), n, runs)
+		}
+	}
+}
+
+func TestObserverSeesRunsAndEvents(t *testing.T) {
+	r := openRegistry(t)
+	obs := newObserverLog()
+	remove := r.AddObserver(obs)
+	var mode atomic.Int32
+	returned := make(chan struct{}, 1)
+	mustRegister(t, r, health.Readiness, "db", func(ctx context.Context) error {
+		switch mode.Load() {
+		case 1:
+			return errors.New("down")
+		case 2:
+			defer func() { returned <- struct{}{} }()
+			<-ctx.Done()
+			return ctx.Err()
+		case 3:
+			panic("boom")
+		case 4:
+			return health.Warn(errors.New("slow"))
+		}
+		return nil
+	}, health.Timeout(20*time.Millisecond))
+	want := []health.RunResult{health.RunPass, health.RunFail, health.RunTimeout, health.RunPanic, health.RunWarn}
+	for i := range want {
+		mode.Store(int32(i))
+		_ = report(t, r, health.Readiness)
+		if i == 2 {
+			<-returned // the verdict came at the timeout; the next run waits for the check
+		}
+	}
+	runs := obs.waitRuns(t, len(want))
+	for i, run := range runs {
+		assert.Equal(t, want[i], run.Result, "run %d: %+v", i, run)
+		assert.Equal(t, "db", run.Check)
+		assert.Equal(t, health.Readiness, run.Group)
+		assert.False(t, run.Start.IsZero())
+		assert.Positive(t, run.Duration)
+		assert.Equal(t, run.Result == health.RunPass, run.Err == nil, "run %d", i)
+	}
+	assert.Equal(t, "breaker-open", health.RunBreakerOpen.String())
+	obs.mu.Lock()
+	var transitions []string
+	for _, ev := range obs.events {
+		if ev.Check == "db" {
+			transitions = append(transitions, ev.From.String()+"->"+ev.To.String())
+		}
+	}
+	obs.mu.Unlock()
+	// Registration announces the pending status; the timeout and the panic
+	// change nothing (fail to fail).
+	assert.Equal(t, []string{"unknown->fail", "fail->pass", "pass->fail", "fail->warn"}, transitions)
+
+	remove()
+	remove() // harmless
+	mode.Store(0)
+	_ = report(t, r, health.Readiness)
+	time.Sleep(10 * time.Millisecond) // nothing to wait for: a removed observer hears nothing
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	assert.Len(t, obs.runs, len(want))
+}
+
+func TestLatestRunsNothing(t *testing.T) {
+	r := openRegistry(t)
+	var runs atomic.Int32
+	mustRegister(t, r, health.Readiness, "db", func(context.Context) error {
+		runs.Add(1)
+		return nil
+	})
+	rep := r.Latest(health.Readiness)
+	assert.Equal(t, health.StatusFail, rep.Status, "pending until something runs it")
+	e, ok := entry(rep, "db")
+	require.True(t, ok)
+	assert.ErrorIs(t, e.Err, health.ErrPending)
+	assert.Zero(t, runs.Load())
+
+	_ = report(t, r, health.Readiness)
+	for range 100 {
+		rep = r.Latest(health.Readiness)
+	}
+	assert.Equal(t, int32(1), runs.Load())
+	assert.Equal(t, health.StatusPass, rep.Status)
+	assert.Equal(t, health.StatusUnknown, r.Latest(health.Group(9)).Status)
+}
+
+func TestCheckEntry(t *testing.T) {
+	r := openRegistry(t)
+	var runs atomic.Int32
+	mustRegister(t, r, health.Readiness, "db", func(context.Context) error {
+		runs.Add(1)
+		return errors.New("down")
+	})
+	mustRegister(t, r, health.Readiness, "cache", passing)
+	ctx := context.Background()
+	res, err := r.CheckEntry(ctx, health.Readiness, "db")
+	require.NoError(t, err)
+	assert.Equal(t, health.StatusFail, res.Status)
+	assert.Equal(t, int32(1), runs.Load())
+	res, err = r.CheckEntry(ctx, health.Readiness, health.EntryReady)
+	require.NoError(t, err)
+	assert.Equal(t, health.StatusPass, res.Status)
+	assert.Equal(t, int32(1), runs.Load(), "the switch entry runs no check")
+	_, err = r.CheckEntry(ctx, health.Liveness, "db")
+	assert.ErrorIs(t, err, health.ErrUnknownCheck)
+	_, err = r.CheckEntry(ctx, health.Group(0), "db")
+	assert.ErrorIs(t, err, health.ErrInvalidGroup)
+}
+
+// Check tells a caller whose context ended from a report that is complete.
+func TestCheckReportsItsContext(t *testing.T) {
+	r := openRegistry(t)
+	release := make(chan struct{})
+	defer close(release)
+	mustRegister(t, r, health.Readiness, "slow", func(ctx context.Context) error {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}, health.Timeout(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	rep, err := r.Check(ctx, health.Readiness)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	e, _ := entry(rep, "slow")
+	assert.ErrorIs(t, e.Err, health.ErrPending, "the run has not finished")
+
+	_, err = r.WaitFor(context.Background(), health.Readiness, health.StatusUnknown)
+	assert.ErrorIs(t, err, health.ErrInvalidOption, "nothing is ever unknown: waiting for it would never end")
+}
+
+func TestChangedCloses(t *testing.T) {
+	r := openRegistry(t)
+	for _, change := range []func(){
+		func() { r.SetReady(false) },
+		func() { r.SetReady(true) },
+		func() { mustRegister(t, r, health.Readiness, "late", passing) },
+		func() { _ = report(t, r, health.Readiness) }, // late: pending -> pass
+		func() { r.MarkBroken("wedged") },
+	} {
+		ch := r.Changed()
+		select {
+		case <-ch:
+			t.Fatal("closed before any change")
+		default:
+		}
+		change()
+		select {
+		case <-ch:
+		case <-time.After(waitLimit):
+			t.Fatal("not closed by the change")
+		}
+	}
+	ch := r.Changed()
+	_ = report(t, r, health.Readiness) // no change
+	select {
+	case <-ch:
+		t.Fatal("closed without a change")
+	default:
+	}
+}
+
+func TestChecksListsWithoutRunning(t *testing.T) {
+	r := openRegistry(t)
+	var runs atomic.Int32
+	count := func(context.Context) error { runs.Add(1); return nil }
+	mustRegister(t, r, health.Readiness, "db", count, health.Dependency(), health.Timeout(time.Second),
+		health.WithBreaker(gobreaker.Settings{MaxRequests: 2}))
+	mustRegister(t, r, health.Liveness, "loop", count, health.Every(time.Hour), health.InitialDelay(time.Hour), health.Jitter(0.2))
+	mustRegister(t, r, health.Readiness, "cache", count, health.NonCritical())
+	list := r.Checks()
+	require.Len(t, list, 3)
+	assert.Equal(t, []string{"cache", "db", "loop"}, []string{list[0].Name, list[1].Name, list[2].Name})
+	cache, db, loop := list[0], list[1], list[2]
+	assert.True(t, cache.NonCritical)
+	assert.Equal(t, health.DefaultTimeout, cache.Timeout)
+	assert.Zero(t, cache.Interval)
+	assert.Nil(t, cache.Breaker)
+	assert.True(t, db.Dependency)
+	require.NotNil(t, db.Breaker)
+	assert.Equal(t, uint32(2), db.Breaker.MaxRequests)
+	assert.Equal(t, health.DefaultBreakerOpen, db.Breaker.Timeout)
+	assert.Equal(t, "db", db.Breaker.Name)
+	assert.Equal(t, time.Second, db.Timeout)
+	assert.Equal(t, health.Liveness, loop.Group)
+	assert.Equal(t, time.Hour, loop.Interval)
+	assert.Equal(t, time.Hour, loop.InitialDelay)
+	assert.InDelta(t, 0.2, loop.Jitter, 1e-9)
+	assert.Zero(t, runs.Load())
+}
+
+// Every duration an option takes is bounded, so no schedule overflows into
+// a busy loop.
+func TestHugeDurationsAreRefused(t *testing.T) {
+	r := openRegistry(t)
+	huge := time.Duration(1<<63 - 1)
+	for _, opts := range [][]health.CheckOption{
+		{health.Timeout(huge)},
+		{health.Every(huge)},
+		{health.Every(time.Second), health.InitialDelay(huge)},
+		{health.Dependency(), health.WithBreaker(gobreaker.Settings{Timeout: huge})},
+		{health.Dependency(), health.WithBreaker(gobreaker.Settings{Interval: time.Hour, BucketPeriod: time.Nanosecond})},
+		{health.Dependency(), health.WithBreaker(gobreaker.Settings{Interval: -1})},
+	} {
+		assert.ErrorIs(t, r.Register(health.Readiness, "x", passing, opts...), health.ErrInvalidOption)
+	}
+	require.NoError(t, r.Register(health.Readiness, "x", passing, health.Every(health.MaxDuration), health.Jitter(0.5)))
+}
+
+func TestCloseContextChoosesTheWait(t *testing.T) {
+	r := health.New()
+	release := make(chan struct{})
+	require.NoError(t, r.Register(health.Readiness, "hung", func(context.Context) error {
+		<-release
+		return nil
+	}, health.Timeout(10*time.Millisecond)))
+	_ = report(t, r, health.Readiness)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := r.CloseContext(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "hung")
+	close(release)
+	require.NoError(t, r.CloseContext(context.Background()))
+	require.NoError(t, r.Close(), "idempotent")
+}
