@@ -50,9 +50,9 @@ const (
 	exitUsage = 2
 )
 
-// maxTimeout bounds -timeout. A health check that may take more than an
-// hour is a typo (-timeout 2000h), and time.Now().Add of an enormous
-// duration would overflow into the past.
+// maxTimeout bounds -timeout: a health check that may take more than an
+// hour is a typo (-timeout 2000h for 2000ms), better reported at once than
+// discovered when a probe hangs for months.
 const maxTimeout = time.Hour
 
 // watchdogGrace is how long after its timeout a probe may take to return
