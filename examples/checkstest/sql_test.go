@@ -4,16 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/goleak"
 
 	"github.com/probekit/probekit/checks"
+	"github.com/probekit/probekit/examples/internal/prereq"
 	"github.com/probekit/probekit/health"
 )
 
@@ -21,11 +26,26 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// dsnVar names the environment variable that points the tests at a
+// PostgreSQL server other than defaultDSN.
+const dsnVar = "PROBEKIT_POSTGRES_DSN"
+
+const defaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
 func dsn() string {
-	if s := os.Getenv("PROBEKIT_POSTGRES_DSN"); s != "" {
+	if s := os.Getenv(dsnVar); s != "" {
 		return s
 	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	return defaultDSN
+}
+
+// server describes where dsn points, without its password, for messages.
+func server() string {
+	cfg, err := pgconn.ParseConfig(dsn())
+	if err != nil {
+		return "an unparsable " + dsnVar
+	}
+	return fmt.Sprintf("%s, user %s, database %s", net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), cfg.User, cfg.Database)
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -46,13 +66,13 @@ func open(t *testing.T, dsn string) *sql.DB {
 	return db
 }
 
-// postgres returns a pool on the test server, failing the test when the
-// server is unreachable.
+// postgres returns a pool on the test server, skipping the test when the
+// server cannot be used.
 func postgres(t *testing.T) *sql.DB {
 	t.Helper()
 	db := open(t, dsn())
 	if err := db.PingContext(testCtx(t)); err != nil {
-		t.Fatalf("PostgreSQL is needed at PROBEKIT_POSTGRES_DSN or the default DSN: %v", err)
+		prereq.Skip(t, fmt.Sprintf("PostgreSQL at %s (%s, or %s if unset)", server(), dsnVar, defaultDSN), err)
 	}
 	return db
 }
@@ -122,29 +142,49 @@ func closedPort(t *testing.T) string {
 	return port
 }
 
+const password = "s3cretpw"
+
 func TestSQLErrorsNeverShowThePassword(t *testing.T) {
-	const password = "s3cretpw"
 	port := closedPort(t)
 	for name, dsn := range map[string]string{
-		"URL, nothing listening":             "postgres://postgres:" + password + "@127.0.0.1:" + port + "/postgres?sslmode=disable&connect_timeout=5",
-		"keywords, nothing listening":        "host=127.0.0.1 port=" + port + " user=postgres password=" + password + " dbname=postgres sslmode=disable",
-		"URL, real server, no such database": "postgres://postgres:" + password + "@127.0.0.1:5432/probekit_no_such_db?sslmode=disable",
+		"URL, nothing listening":      "postgres://postgres:" + password + "@127.0.0.1:" + port + "/postgres?sslmode=disable&connect_timeout=5",
+		"keywords, nothing listening": "host=127.0.0.1 port=" + port + " user=postgres password=" + password + " dbname=postgres sslmode=disable",
 	} {
-		db := open(t, dsn)
-		for _, check := range []health.CheckFunc{checks.SQL(db), checks.SQL(db, checks.SQLQuery("SELECT 1"))} {
-			err := check(testCtx(t))
-			if err == nil {
-				t.Fatalf("%s: check passed", name)
-			}
-			if strings.Contains(err.Error(), password) {
-				t.Fatalf("%s: error leaks the password: %v", name, err)
-			}
-			t.Logf("%s: %v", name, err)
+		t.Run(name, func(t *testing.T) { checkHidesPassword(t, open(t, dsn)) })
+	}
+	t.Run("URL, real server, no such database", func(t *testing.T) {
+		postgres(t) // skips without a server
+		cfg, err := pgconn.ParseConfig(dsn())
+		if err != nil {
+			t.Fatal(err)
 		}
-		r := result(t, checks.SQL(db))
-		if r.Status != health.StatusFail || strings.Contains(r.Err.Error(), password) {
-			t.Fatalf("%s: registry result %+v", name, r)
+		u := url.URL{Scheme: "postgres", User: url.UserPassword(cfg.User, password), Path: "/probekit_no_such_db", RawQuery: "sslmode=disable"}
+		if strings.HasPrefix(cfg.Host, "/") { // a unix socket's directory
+			u.RawQuery += "&host=" + url.QueryEscape(cfg.Host) + "&port=" + strconv.Itoa(int(cfg.Port))
+		} else {
+			u.Host = net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
 		}
+		checkHidesPassword(t, open(t, u.String()))
+	})
+}
+
+// checkHidesPassword checks that SQL checks on db, whose DSN holds
+// password and cannot work, fail without showing it.
+func checkHidesPassword(t *testing.T, db *sql.DB) {
+	t.Helper()
+	for _, check := range []health.CheckFunc{checks.SQL(db), checks.SQL(db, checks.SQLQuery("SELECT 1"))} {
+		err := check(testCtx(t))
+		if err == nil {
+			t.Fatal("check passed")
+		}
+		if strings.Contains(err.Error(), password) {
+			t.Fatalf("error leaks the password: %v", err)
+		}
+		t.Log(err)
+	}
+	r := result(t, checks.SQL(db))
+	if r.Status != health.StatusFail || strings.Contains(r.Err.Error(), password) {
+		t.Fatalf("registry result %+v", r)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/probekit/probekit/examples/internal/prereq"
 )
 
 // Postgres is a private PostgreSQL server on a loopback port, with trust
@@ -44,7 +46,10 @@ func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
 	bin, err := findPostgres()
 	if err != nil {
-		missing(t, "PostgreSQL server programs", err)
+		prereq.Skip(t, "initdb, pg_ctl and postgres (Debian package postgresql)", err)
+	}
+	if bin.cred, err = serverUser(); err != nil {
+		prereq.Skip(t, "a user named postgres to run the server as, since PostgreSQL refuses to run as root (Debian package postgresql creates it)", err)
 	}
 	tmpl, err := template(bin)
 	if err != nil {
@@ -178,16 +183,22 @@ func findPostgres() (pgBin, error) {
 	if b.initdb == "" {
 		return b, fmt.Errorf("no directory with initdb, pg_ctl and postgres among %v", dirs)
 	}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return b, fmt.Errorf("running as root, and PostgreSQL refuses root: %w", err)
-		}
-		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-		b.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	}
 	return b, nil
+}
+
+// serverUser returns the credential the server runs as: nil (ourselves),
+// or, as root, the user postgres.
+func serverUser() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, err
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 func pgVersion(binDir string) int {

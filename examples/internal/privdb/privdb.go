@@ -7,9 +7,9 @@
 // through it and can cut or blackhole the connection to a server that keeps
 // running.
 //
-// A test whose machine lacks redis-server, or initdb and pg_ctl, is skipped,
-// unless the environment variable CI is set: then it fails, so that a CI
-// machine that lost a package cannot pass by skipping.
+// A test whose machine lacks redis-server, or initdb, pg_ctl and postgres,
+// is skipped with a message naming them (see package prereq, whose Prefix
+// .ci/run looks for so that CI cannot pass by skipping).
 package privdb
 
 import (
@@ -27,16 +27,6 @@ import (
 
 // readyTimeout bounds every wait for a server to accept connections.
 const readyTimeout = 30 * time.Second
-
-// missing skips (or, under CI, fails) a test that needs a program the
-// machine does not have.
-func missing(t testing.TB, what string, err error) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("privdb: %s not found (CI is set, so this fails instead of skipping): %v", what, err)
-	}
-	t.Skipf("privdb: %s not found: %v", what, err)
-}
 
 // freePort returns a loopback TCP port that was free a moment ago. The
 // server that is then started on it binds it itself, since redis-server and

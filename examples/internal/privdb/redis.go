@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/probekit/probekit/examples/internal/prereq"
 )
 
 // Redis is a private redis-server on a loopback port, without persistence.
@@ -27,10 +29,7 @@ type Redis struct {
 // it answers PING. The server is killed when the test ends.
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		missing(t, "redis-server", err)
-	}
+	bin := prereq.LookPath(t, "redis-server", "redis-server")
 	r := &Redis{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
 	t.Cleanup(r.Kill)
 	r.Restart()
