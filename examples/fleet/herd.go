@@ -10,21 +10,21 @@ import (
 
 // HerdMeasured is what a validation run saw of the herd: pods with
 // background dependency checks whose breakers application traffic opened
-// at the same moment, in the run's own (scaled) time.
+// at the same moment, in the run's own time (see Measured).
 type HerdMeasured struct {
 	Trials int // pods whose trial was seen
 	// Delays of the trials from the moment the breakers were opened.
 	Min, Mean, Max, StdDev time.Duration
 }
 
-// Herd runs pods background dependency checks in scaled time (p should
-// already be scaled) against a dependency that answers for one check
+// Herd runs pods background dependency checks (in p's time, on nw: see
+// Validate) against a dependency that answers for one check
 // interval, then stops answering at the moment application traffic opens
 // every breaker at once, and returns the delays of the trials from that
 // moment, as the checks made them.
-func Herd(ctx context.Context, p Params, pods int) (HerdMeasured, error) {
+func Herd(ctx context.Context, nw Network, p Params, pods int) (HerdMeasured, error) {
 	at := time.Now().Add(p.Interval)
-	f, err := startFleet(p, BackgroundBreaker, pods, fleetConfig{healthyUntil: at})
+	f, err := startFleet(p, BackgroundBreaker, pods, fleetConfig{network: nw, healthyUntil: at})
 	if err != nil {
 		return HerdMeasured{}, err
 	}

@@ -116,7 +116,7 @@ func run(args []string, out, errOut io.Writer) error {
 	sp := o.Params.Scale(o.scale)
 	fmt.Fprintf(out, "\n### Validation: %d pods per scenario, time × %g, blackholed dependency\n\n", o.vpods, o.scale)
 	sc := func(d time.Duration) time.Duration { return time.Duration(float64(d) * o.scale) }
-	m, err := Validate(context.Background(), sp, o.vpods, o.vpods, sc(o.warm), sc(o.window))
+	m, err := Validate(context.Background(), TCP, sp, o.vpods, o.vpods, sc(o.warm), sc(o.window))
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 )
 
 // Measured is what a validation run saw of one scenario, in the run's own
-// (scaled) time.
+// time (scaled, or a synctest bubble's).
 //
 // The load is measured per pod, from the gaps between one pod's consecutive
 // calls and from how long each call held its connection, rather than by
@@ -33,8 +33,11 @@ import (
 // at random moments do.
 type Measured struct {
 	Cycle time.Duration // mean gap between a pod's consecutive calls
-	Hold  time.Duration // mean time a call held its connection
-	Calls int           // calls that started within the window
+	// CycleErr is the standard error of Cycle, taking the gaps for
+	// independent: jittered gaps vary, and the window holds a sample.
+	CycleErr time.Duration
+	Hold     time.Duration // mean time a call held its connection
+	Calls    int           // calls that started within the window
 
 	Recovered int // pods whose readiness passed after their recovery
 	// Missed counts the pods left out of the recovery figures because a
@@ -69,10 +72,12 @@ type Validation struct {
 // healthyUntil or after the pod's own recovery moment: one byte, which the
 // pod's check takes as a pass.
 type sink struct {
-	l  net.Listener
-	wg sync.WaitGroup
+	l    net.Listener
+	dial DialFunc // reaches l
+	wg   sync.WaitGroup
 
 	mu           sync.Mutex
+	closing      bool
 	spans        []span
 	open         map[net.Conn]int // index into spans
 	healthyUntil time.Time
@@ -85,18 +90,16 @@ type span struct {
 	start, end time.Time // end zero: still open
 }
 
-func newSink(healthyUntil time.Time, recoverAt map[int]time.Time) (*sink, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func newSink(nw Network, healthyUntil time.Time, recoverAt map[int]time.Time) (*sink, error) {
+	l, dial, err := nw()
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{l: l, open: make(map[net.Conn]int), healthyUntil: healthyUntil, recoverAt: recoverAt}
+	s := &sink{l: l, dial: dial, open: make(map[net.Conn]int), healthyUntil: healthyUntil, recoverAt: recoverAt}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
 }
-
-func (s *sink) addr() string { return s.l.Addr().String() }
 
 func (s *sink) serve() {
 	defer s.wg.Done()
@@ -107,7 +110,7 @@ func (s *sink) serve() {
 		}
 		start := time.Now()
 		s.mu.Lock()
-		if s.open == nil { // closing
+		if s.closing {
 			s.mu.Unlock()
 			_ = c.Close()
 			return
@@ -145,42 +148,57 @@ func (s *sink) serve() {
 	}
 }
 
+// close stops accepting, closes the connections still open, and returns
+// once every connection is recorded.
 func (s *sink) close() {
 	_ = s.l.Close()
 	s.mu.Lock()
+	s.closing = true
 	for c := range s.open {
 		_ = c.Close()
 	}
-	s.open = nil
 	s.mu.Unlock()
 	s.wg.Wait()
 }
 
-// measure returns the mean gap between consecutive calls of one pod, and
-// the mean hold of a call, over calls that started within [from, to) and
-// ended.
+// measure returns the mean gap from a call of one pod to its next call,
+// over calls that started within [from, to), and the mean hold of those
+// of them that ended. The gap is the one that follows each such call,
+// wherever it ends: requiring the next call to start within the window too
+// would leave out more of the long gaps than of the short ones. A call
+// made before the dependency recovers fails, and when the pod calls next
+// is settled by then, so the recoveries after to do not bias the gaps; the
+// caller measures once the next calls have been made.
 func (s *sink) measure(from, to time.Time) Measured {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var m Measured
-	last := make(map[int]time.Time)
-	var gaps, holds time.Duration
-	var nGaps, nHolds int
+	pending := make(map[int]time.Time) // by pod: the start of its last call within the window
+	var gaps []float64
+	var holds time.Duration
+	var nHolds int
 	for _, sp := range s.spans { // in order of acceptance
-		if sp.start.Before(from) || !sp.start.Before(to) || sp.end.IsZero() || sp.pod < 0 {
+		if sp.pod < 0 {
+			continue
+		}
+		if prev, ok := pending[sp.pod]; ok {
+			gaps = append(gaps, sp.start.Sub(prev).Seconds())
+			delete(pending, sp.pod)
+		}
+		if sp.start.Before(from) || !sp.start.Before(to) {
 			continue
 		}
 		m.Calls++
-		holds += sp.end.Sub(sp.start)
-		nHolds++
-		if prev, ok := last[sp.pod]; ok {
-			gaps += sp.start.Sub(prev)
-			nGaps++
+		pending[sp.pod] = sp.start
+		if !sp.end.IsZero() {
+			holds += sp.end.Sub(sp.start)
+			nHolds++
 		}
-		last[sp.pod] = sp.start
 	}
-	if nGaps > 0 {
-		m.Cycle = gaps / time.Duration(nGaps)
+	mean, sd := meanStdDev(gaps)
+	m.Cycle = secondsDuration(mean)
+	if len(gaps) > 1 {
+		m.CycleErr = secondsDuration(sd / math.Sqrt(float64(len(gaps))))
 	}
 	if nHolds > 0 {
 		m.Hold = holds / time.Duration(nHolds)
@@ -191,15 +209,14 @@ func (s *sink) measure(from, to time.Time) Measured {
 // dial is the check pod runs: connect, say who it is, and wait for an
 // answer, until the context's deadline. One byte is a healthy answer; a
 // blackholed dependency never gives one.
-func dial(addr string, pod int, live bool) health.CheckFunc {
+func dial(connect DialFunc, pod int, live bool) health.CheckFunc {
 	hello := strconv.Itoa(pod)
 	if live {
 		hello += " live"
 	}
 	msg := []byte(hello + "\n")
 	return func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := connect(ctx)
 		if err != nil {
 			return err
 		}
@@ -246,11 +263,10 @@ func prober(ctx context.Context, wg *sync.WaitGroup, p Params, probe func(contex
 // callLog records the calls the pods' checks make, as the pods see them.
 type callLog struct {
 	mu    sync.Mutex
-	calls []call
+	calls map[int][]call // by pod, in the order they returned
 }
 
 type call struct {
-	pod    int
 	start  time.Time
 	failed bool
 }
@@ -261,7 +277,10 @@ func (l *callLog) record(pod int, check health.CheckFunc) health.CheckFunc {
 		start := time.Now()
 		err := check(ctx)
 		l.mu.Lock()
-		l.calls = append(l.calls, call{pod: pod, start: start, failed: err != nil})
+		if l.calls == nil {
+			l.calls = make(map[int][]call)
+		}
+		l.calls[pod] = append(l.calls[pod], call{start: start, failed: err != nil})
 		l.mu.Unlock()
 		return err
 	}
@@ -272,8 +291,8 @@ func (l *callLog) record(pod int, check health.CheckFunc) health.CheckFunc {
 func (l *callLog) failedAfter(pod int, from, until time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, c := range l.calls {
-		if c.pod == pod && c.failed && !c.start.Before(from) && (until.IsZero() || c.start.Before(until)) {
+	for _, c := range l.calls[pod] {
+		if c.failed && !c.start.Before(from) && (until.IsZero() || c.start.Before(until)) {
 			return true
 		}
 	}
@@ -286,9 +305,11 @@ func (l *callLog) firsts(from time.Time) map[int]time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	first := make(map[int]time.Time)
-	for _, c := range l.calls {
-		if _, ok := first[c.pod]; !ok && !c.start.Before(from) {
-			first[c.pod] = c.start
+	for pod, calls := range l.calls {
+		for _, c := range calls {
+			if f, ok := first[pod]; !c.start.Before(from) && (!ok || c.start.Before(f)) {
+				first[pod] = c.start
+			}
 		}
 	}
 	return first
@@ -328,12 +349,13 @@ type fleet struct {
 
 // fleetConfig says how a fleet's dependency behaves.
 type fleetConfig struct {
+	network      Network
 	healthyUntil time.Time         // calls before this are answered
 	recoverAt    map[int]time.Time // by pod: calls from this moment are answered
 }
 
 func startFleet(p Params, s Scenario, pods int, fc fleetConfig) (*fleet, error) {
-	sk, err := newSink(fc.healthyUntil, fc.recoverAt)
+	sk, err := newSink(fc.network, fc.healthyUntil, fc.recoverAt)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +367,7 @@ func startFleet(p Params, s Scenario, pods int, fc fleetConfig) (*fleet, error) 
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 	})
 	for pod := range pods {
-		check := f.calls.record(pod, dial(sk.addr(), pod, false))
+		check := f.calls.record(pod, dial(sk.dial, pod, false))
 		switch s {
 		case OnRequestNoBreaker, OnRequestLiveToo:
 			// A hand-written handler: no library, the probe's own
@@ -356,7 +378,7 @@ func startFleet(p Params, s Scenario, pods int, fc fleetConfig) (*fleet, error) 
 				}
 			})
 			if s == OnRequestLiveToo {
-				live := dial(sk.addr(), pod, true)
+				live := dial(sk.dial, pod, true)
 				prober(ctx, &f.wg, p, func(ctx context.Context) { _ = live(ctx) })
 			}
 			continue
@@ -445,15 +467,17 @@ func meanStdDev(xs []float64) (mean, sd float64) {
 
 func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// Validate runs every scenario at once, pods pods each, in scaled time
-// (p should already be scaled), against a blackholed dependency per
-// scenario. It waits warm for the fleets to settle into their outage
+// Validate runs every scenario at once, pods pods each, against a
+// blackholed dependency per scenario on nw. Over TCP, in real time, p
+// should be scaled down to keep the run short; with Pipes inside a
+// testing/synctest bubble, the model's own durations cost no real time,
+// and timers fire on time however busy the machine is. It waits warm for the fleets to settle into their outage
 // behaviour, then measures the load for window; then the dependency
 // recovers for each pod at a moment drawn uniformly over a second window,
 // and it waits for their readiness to pass. Meanwhile, unless herdPods is
 // 0, a fleet of herdPods background dependency checks, whose breakers
 // application traffic opens all at once, measures the herd (see Herd).
-func Validate(ctx context.Context, p Params, pods, herdPods int, warm, window time.Duration) (Validation, error) {
+func Validate(ctx context.Context, nw Network, p Params, pods, herdPods int, warm, window time.Duration) (Validation, error) {
 	start := time.Now()
 	from := start.Add(warm)
 	to := from.Add(window)
@@ -471,7 +495,7 @@ func Validate(ctx context.Context, p Params, pods, herdPods int, warm, window ti
 		for pod := range pods {
 			recoverAt[pod] = to.Add(rand.N(window))
 		}
-		f, err := startFleet(p, s, pods, fleetConfig{recoverAt: recoverAt})
+		f, err := startFleet(p, s, pods, fleetConfig{network: nw, recoverAt: recoverAt})
 		if err != nil {
 			return Validation{}, errors.Join(fmt.Errorf("%v: %w", s, err), stopAll())
 		}
@@ -481,26 +505,22 @@ func Validate(ctx context.Context, p Params, pods, herdPods int, warm, window ti
 	out := Validation{Scenarios: make(map[Scenario]Measured, len(fleets))}
 	if herdPods > 0 {
 		// The herd runs while the others settle.
-		h, err := Herd(ctx, p, herdPods)
+		h, err := Herd(ctx, nw, p, herdPods)
 		if err != nil {
 			return Validation{}, errors.Join(fmt.Errorf("herd: %w", err), stopAll())
 		}
 		out.Herd = h
 	}
-	if err := sleepUntil(ctx, to); err != nil {
-		return Validation{}, errors.Join(err, stopAll())
-	}
-	for s, f := range fleets {
-		out.Scenarios[s] = f.sink.measure(from, to)
-	}
 	// The last recovery comes at the end of the second window; readiness
 	// passes within the slowest scenario's bound of it, plus slack for a
-	// busy machine.
+	// busy machine. By then every pod has made the call that follows its
+	// last one within the first window, since the second window is longer
+	// than a cycle.
 	if err := sleepUntil(ctx, to.Add(window+secondsDuration(slowest*1.25)+p.Timeout)); err != nil {
 		return Validation{}, errors.Join(err, stopAll())
 	}
 	for s, f := range fleets {
-		m := out.Scenarios[s]
+		m := f.sink.measure(from, to)
 		f.recovery(&m)
 		out.Scenarios[s] = m
 	}
