@@ -4,13 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"math/rand/v2"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 )
+
+// This file is the middle of a probe's path (see handler.go): evaluate
+// starts the runs a probe needs, or joins those in flight; each run calls
+// the check on a goroutine of its own (exec) and gets its verdict there or
+// at its deadline (expire); conclude and record store the verdict, update
+// the group's tally and tell the waiting probes.
 
 // CheckFunc is a health check: it returns nil when what it checks is
 // healthy and an error saying what is wrong otherwise. It must honour ctx,
@@ -84,77 +90,96 @@ func (c *check) running() bool {
 	return c.busy != nil
 }
 
-// run is one run of a check, and the context the check runs with: it is
-// done at the run's deadline, when the registry closes, and when the check
-// has returned. Observe records into it. Each run is a new value, so a
-// context a check keeps after returning never sees a later run.
-type run struct {
-	c        *check
-	start    time.Time
-	deadline time.Time
-	allow    func(error) // the breaker's report of this call; nil without one
-	waiters  []*flight   // probes waiting for the verdict; guarded by c.mu
-	buf      [2]*flight
-
-	mu     sync.Mutex
-	done   chan struct{} // made by the first Done
-	err    error
-	obs    *Observation
-	sealed bool // the verdict is taken: Observe is ignored
+// flight is one evaluation that probes wait on. pending counts the
+// verdicts still to come, plus one held by whoever starts the runs.
+type flight struct {
+	r       *Registry
+	g       Group
+	shared  bool // registered in r.flights
+	pending atomic.Int32
+	done    chan struct{}
 }
 
-func (x *run) Deadline() (time.Time, bool) { return x.deadline, true }
+func newFlight(r *Registry, g Group, shared bool) *flight {
+	f := &flight{r: r, g: g, shared: shared, done: make(chan struct{})}
+	f.pending.Store(1)
+	return f
+}
 
-func (x *run) Done() <-chan struct{} {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.done == nil {
-		x.done = make(chan struct{})
-		if x.err != nil {
-			close(x.done)
+// arrive counts one verdict (or the starter's hold) in.
+func (f *flight) arrive() {
+	if f.pending.Add(-1) != 0 {
+		return
+	}
+	if f.shared {
+		f.r.flightMu.Lock()
+		if f.r.flights[f.g] == f {
+			f.r.flights[f.g] = nil
 		}
+		f.r.flightMu.Unlock()
 	}
-	return x.done
+	close(f.done)
 }
 
-func (x *run) Err() error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.err
-}
-
-func (x *run) Value(key any) any {
-	if key == (observationKey{}) {
-		return x
+// evaluate runs the checks a probe of group g with selection sel must run
+// (those that run on request) and returns when all have their verdicts,
+// which their timeouts bound, or when ctx is done. Concurrent plain probes
+// of a group share one evaluation, and every probe shares the run of a
+// check that is already in flight: a check never runs twice at once.
+func (r *Registry) evaluate(ctx context.Context, snap *snapshot, g Group, sel *selection) {
+	if sel.latest {
+		return
 	}
-	return x.c.r.parent.Value(key)
-}
-
-func (x *run) cancel(err error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.err == nil {
-		x.err = err
-		if x.done != nil {
-			close(x.done)
+	if g == Startup || g == Readiness && sel.wants(EntryStartup) {
+		r.completeEmptyStartup()
+	}
+	due := snap.due[g]
+	if len(due) == 0 {
+		return
+	}
+	f, starter := (*flight)(nil), true
+	if sel.whole() {
+		r.flightMu.Lock()
+		if f = r.flights[g]; f != nil {
+			starter = false
+		} else {
+			f = newFlight(r, g, true)
+			r.flights[g] = f
 		}
+		r.flightMu.Unlock()
+	} else {
+		f = newFlight(r, g, false)
 	}
+	if starter {
+		startupDone := r.startupDone.Load()
+		for _, c := range due {
+			wanted := sel.wants(c.name)
+			switch {
+			case c.group == g:
+			case c.group == Liveness:
+				wanted = sel.wants(EntryLiveness)
+			case c.group == Startup:
+				wanted = sel.wants(EntryStartup) && !startupDone
+			}
+			if !wanted {
+				continue
+			}
+			f.pending.Add(1)
+			if !c.start(f) {
+				f.pending.Add(-1) // cannot reach 0: the starter's hold is still in
+			}
+		}
+		f.arrive()
+	}
+	r.await(ctx, f)
 }
 
-func (x *run) observe(o *Observation) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if !x.sealed {
-		x.obs = o
+// await waits for f's verdicts, or for ctx to end.
+func (r *Registry) await(ctx context.Context, f *flight) {
+	select {
+	case <-f.done:
+	case <-ctx.Done():
 	}
-}
-
-// seal ends Observe for the run and returns what it recorded.
-func (x *run) seal() *Observation {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.sealed = true
-	return x.obs
 }
 
 // outcome is what a run produced, before it is judged.
@@ -444,132 +469,4 @@ func (c *check) announce() {
 	}
 	c.status = s
 	c.r.settle(&ev)
-}
-
-// scheduleNext schedules a background check's next run: after its
-// interval (± jitter) or, while its breaker is open, at the breaker's
-// jittered trial time if that is later. Sleeping until the trial rather
-// than ticking matters: runs in between would only read the open breaker,
-// and a trial on the next tick would undo the jitter, putting a fleet's
-// trials back in step. A startup check that has passed runs no more.
-func (c *check) scheduleNext() {
-	if c.isLatched() {
-		return
-	}
-	next := jittered(c.cfg.interval, c.cfg.jitter)
-	if c.breaker != nil {
-		if at, open := c.breaker.trialAt(); open {
-			// Never sooner than the interval: an open breaker must not
-			// make a dead dependency get more calls than a live one.
-			next = max(next, time.Until(at))
-		}
-	}
-	c.schedule(next)
-}
-
-// schedule (re)arms the timer that starts a background check's next run.
-func (c *check) schedule(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.r.closed.Load() {
-		return
-	}
-	if c.sched == nil {
-		c.sched = time.AfterFunc(d, c.tick)
-	} else {
-		c.sched.Reset(d)
-	}
-}
-
-// tick is the background timer's function. If a run is in flight (the
-// check was woken early), its verdict schedules the next one.
-func (c *check) tick() {
-	if !c.r.closed.Load() {
-		c.start(nil)
-	}
-}
-
-// wake runs a background check now: its breaker was closed by application
-// traffic while the check slept until its trial, so its failure is stale.
-func (c *check) wake() {
-	if c.background() {
-		c.schedule(0)
-	}
-}
-
-// stop ends a check's timers and cancels its running run; the registry is
-// closing.
-func (c *check) stop() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sched != nil {
-		c.sched.Stop()
-	}
-	if c.busy != nil {
-		c.busy.cancel(context.Canceled) // lock order: the check's, then the run's
-	}
-}
-
-// jittered returns d lengthened or shortened by a random fraction of up to
-// f, computed so that it can neither overflow nor go below a millisecond.
-func jittered(d time.Duration, f float64) time.Duration {
-	if f == 0 {
-		return d
-	}
-	j := float64(d) * (1 + (rand.Float64()*2-1)*f)
-	return time.Duration(min(max(j, float64(minInterval)), float64(MaxDuration)*1.5))
-}
-
-// clip bounds an error message kept for reports and logs.
-func clip(s string) string {
-	const maxMsg = 4 << 10
-	if len(s) > maxMsg {
-		return s[:maxMsg] + "…"
-	}
-	return s
-}
-
-// chainHas walks err and the errors it wraps (Unwrap, both forms), at most
-// maxChain of them so that a cyclic chain cannot loop for ever, and
-// reports whether match holds for one. It calls the errors' own methods:
-// call it only where user code is contained.
-func chainHas(err error, match func(error) bool) bool {
-	const maxChain = 100
-	stack := []error{err}
-	for n := 0; len(stack) > 0 && n < maxChain; n++ {
-		e := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if e == nil {
-			continue
-		}
-		if match(e) {
-			return true
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			stack = append(stack, u.Unwrap())
-		case interface{ Unwrap() []error }:
-			list := u.Unwrap()
-			for i := len(list) - 1; i >= 0; i-- {
-				stack = append(stack, list[i])
-			}
-		}
-	}
-	return false
-}
-
-// is returns the errors.Is test for one link of a chain.
-func is(target error) func(error) bool {
-	return func(e error) bool {
-		if e == target {
-			return true
-		}
-		x, ok := e.(interface{ Is(error) bool })
-		return ok && x.Is(target)
-	}
-}
-
-func isWarning(e error) bool {
-	_, ok := e.(*warning)
-	return ok
 }

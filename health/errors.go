@@ -3,6 +3,9 @@ package health
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
 	"time"
 )
 
@@ -99,7 +102,7 @@ func (e *PanicError) Error() string {
 	if e.Goexit {
 		return in + " called runtime.Goexit"
 	}
-	return in + " panicked: " + safeSprint(e.Value)
+	return in + " panicked: " + describePanic(e.Value)
 }
 
 // Is reports whether target is ErrPanic.
@@ -110,8 +113,40 @@ func (e *PanicError) Is(target error) bool { return target == ErrPanic }
 // must not run again later on some other goroutine.
 func newPanicError(in string, v any, stack []byte) *PanicError {
 	e := &PanicError{Value: v, Goexit: v == nil, In: in, Stack: stack}
-	e.msg = e.Error()
+	if in == "" {
+		in = "check"
+	}
+	if e.Goexit {
+		e.msg = in + " called runtime.Goexit"
+	} else {
+		e.msg = in + " panicked: " + describePanic(v)
+	}
 	return e
+}
+
+// panicGuard bounds the formatting of panic values, which are user data:
+// their String or Error method may panic, hang or call runtime.Goexit.
+var panicGuard guard
+
+// describePanic formats a recovered panic value. Strings and the runtime's
+// own errors are formatted in place; anything else on a goroutine of its
+// own, so that a String method that calls runtime.Goexit ends that
+// goroutine and not the one recording the panic.
+func describePanic(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case runtime.Error:
+		t := reflect.TypeOf(x)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.PkgPath() == "runtime" { // the runtime's own, not a look-alike
+			return x.Error()
+		}
+	}
+	return boundedCall(&panicGuard, callbackWait, "", fmt.Sprintf("(a %T whose String or Error method did not return)", v),
+		func() string { return safeSprint(v) }, nil)
 }
 
 // timeoutError is the error of a run that did not finish within its
@@ -124,6 +159,7 @@ type timeoutError struct {
 }
 
 func (e *timeoutError) Error() string { return e.msg }
+
 func (e *timeoutError) Unwrap() []error {
 	if e.cause == nil {
 		return []error{ErrTimeout, context.DeadlineExceeded}
@@ -144,3 +180,57 @@ func newTimeoutError(timeout time.Duration, cause error, causeMsg string) *timeo
 // gobreaker.ErrOpenState (or gobreaker.ErrTooManyRequests while a trial
 // call is in flight).
 var ErrBreakerOpen = errors.New("circuit breaker open")
+
+// clip bounds an error message kept for reports and logs.
+func clip(s string) string {
+	const maxMsg = 4 << 10
+	if len(s) > maxMsg {
+		return s[:maxMsg] + "…"
+	}
+	return s
+}
+
+// chainHas walks err and the errors it wraps (Unwrap, both forms), at most
+// maxChain of them so that a cyclic chain cannot loop for ever, and
+// reports whether match holds for one. It calls the errors' own methods:
+// call it only where user code is contained.
+func chainHas(err error, match func(error) bool) bool {
+	const maxChain = 100
+	stack := []error{err}
+	for n := 0; len(stack) > 0 && n < maxChain; n++ {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if e == nil {
+			continue
+		}
+		if match(e) {
+			return true
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			stack = append(stack, u.Unwrap())
+		case interface{ Unwrap() []error }:
+			list := u.Unwrap()
+			for i := len(list) - 1; i >= 0; i-- {
+				stack = append(stack, list[i])
+			}
+		}
+	}
+	return false
+}
+
+// is returns the errors.Is test for one link of a chain.
+func is(target error) func(error) bool {
+	return func(e error) bool {
+		if e == target {
+			return true
+		}
+		x, ok := e.(interface{ Is(error) bool })
+		return ok && x.Is(target)
+	}
+}
+
+func isWarning(e error) bool {
+	_, ok := e.(*warning)
+	return ok
+}

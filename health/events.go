@@ -259,7 +259,7 @@ func (m *mailbox) call(it *item) {
 		}
 		what := "called runtime.Goexit"
 		if v != nil {
-			what = "panicked: " + safeSprint(v)
+			what = "panicked: " + describePanic(v)
 		}
 		m.r.logf(slog.LevelError, "health: "+m.kind+" "+what, slog.String("stack", string(debug.Stack())))
 	}()

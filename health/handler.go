@@ -3,14 +3,16 @@ package health
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 )
 
-// This file is both ends of a probe's path: ServeHTTP parses the request,
-// has evaluate (probe.go) run what is due, and writes the answer that
-// render (render.go) makes from the entries collect reads back.
+// A probe's path runs through three files. Here, ServeHTTP parses the
+// request; evaluate (check.go) runs the checks that are due and waits for
+// their verdicts; render (render.go) reads the entries back and encodes
+// the answer, which ServeHTTP writes.
 
 // Handler returns the handler of group g. It answers GET and HEAD (405
 // with Allow otherwise) with 200 when the group passes or warns and 503 when
@@ -315,5 +317,21 @@ func (b *body) freeze(version uint64) *rendered {
 	return s
 }
 
-// jsonTime is the format of times in JSON bodies: RFC 3339, milliseconds.
-const jsonTime = "2006-01-02T15:04:05.000Z07:00"
+// selection narrows a report to one entry (per-check paths) or leaves some
+// out (?exclude=), or asks for the latest results without running anything.
+type selection struct {
+	only    string
+	exclude []string // at most maxExcludes, distinct
+	latest  bool
+}
+
+func (s *selection) wants(name string) bool {
+	if s.only != "" {
+		return name == s.only
+	}
+	return !slices.Contains(s.exclude, name)
+}
+
+// whole reports whether the selection is a plain probe of the group, which
+// concurrent probes may share.
+func (s *selection) whole() bool { return s.only == "" && len(s.exclude) == 0 && !s.latest }

@@ -42,7 +42,9 @@ func misconfiguration(fn CheckFunc) error {
 type misconfiguredError struct{ err error }
 
 func (e *misconfiguredError) Error() string { return e.err.Error() }
+
 func (e *misconfiguredError) Unwrap() error { return e.err }
+
 func (e *misconfiguredError) Is(target error) bool {
 	return target == ErrMisconfigured
 }

@@ -43,6 +43,7 @@ func Observe(ctx context.Context, value any, unit string) {
 type warning struct{ err error }
 
 func (w *warning) Error() string { return w.err.Error() }
+
 func (w *warning) Unwrap() error { return w.err }
 
 // Warn wraps err so that a check returning it is reported as warn (HTTP 200)

@@ -3,10 +3,15 @@ package health
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/sony/gobreaker/v2"
 )
+
+// This file is the end of a probe's path (see handler.go): collect reads
+// the entries of a report back from the checks, and render encodes them.
 
 // maxBody is what the kubelet reads of a probe response (10 KiB); a body
 // that would be longer is shortened so that it stays readable in full. It
@@ -251,105 +256,73 @@ func (b *body) reason(v *entryView) string {
 	return oneLine(v.msg, maxReason)
 }
 
-// oneLine folds runs of white space (newlines included) into single spaces
-// and cuts s at a rune boundary after at most limit bytes, adding "…".
-func oneLine(s string, limit int) string {
-	out := make([]byte, 0, min(len(s), limit+1))
-	space := false
-	for i := 0; i < len(s) && len(out) <= limit; i++ {
-		switch c := s[i]; c {
-		case ' ', '\t', '\n', '\r', '\v', '\f':
-			space = len(out) > 0
-		default:
-			if space {
-				out = append(out, ' ')
-				space = false
-			}
-			out = append(out, c)
-		}
-	}
-	if len(out) <= limit {
-		return string(out)
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(out[cut]) {
-		cut--
-	}
-	return string(out[:cut]) + "…"
+// entryView is what a report shows of one entry, as collect reads it.
+type entryView struct {
+	name     string
+	status   Status
+	err      error
+	msg      string // err's text, fixed when the verdict was taken
+	at       time.Time
+	dur      time.Duration
+	obs      *Observation
+	raw      []byte // obs.Value as JSON
+	breaker  bool
+	state    gobreaker.State
+	lastGood time.Time
 }
 
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(out []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	out = append(out, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				out = append(out, '\\', c)
-			case c < 0x20 || c == 0x7f:
-				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			case c == '<' || c == '>' || c == '&':
-				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				out = append(out, c)
+// gathered is what collect found besides the entries.
+type gathered struct {
+	status   Status
+	n        int      // entries visited
+	excluded []string // names sel left out (with ?exclude= only)
+	unknown  []string // excluded names that matched nothing
+}
+
+// collect calls visit with each entry of g's report that sel wants, in name
+// order, from the latest results.
+func (r *Registry) collect(snap *snapshot, g Group, sel *selection, visit func(*entryView)) gathered {
+	out := gathered{status: StatusPass}
+	var v entryView
+	for _, e := range snap.entries[g] {
+		name := e.name()
+		if !sel.wants(name) {
+			if sel.only == "" {
+				out.excluded = append(out.excluded, name)
 			}
-			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			out = append(out, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			out = append(out, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			out = append(out, s[i:i+size]...)
+		if e.c != nil {
+			e.c.view(&v)
+		} else {
+			res := e.own.result(r)
+			v = entryView{name: res.Name, status: res.Status, err: res.Err, at: res.Time}
+			if res.Err != nil {
+				v.msg = res.Err.Error()
+			}
 		}
-		i += size
+		out.status = worse(out.status, v.status)
+		out.n++
+		visit(&v)
 	}
-	return append(out, '"')
+	for _, name := range sel.exclude {
+		if !slices.Contains(out.excluded, name) {
+			out.unknown = append(out.unknown, name)
+		}
+	}
+	return out
 }
 
-// appendDuration appends d as time.Duration.String would, without
-// allocating, for durations under a minute (longer ones are rare here and
-// take the allocating path).
-func appendDuration(out []byte, d time.Duration) []byte {
-	if d < 0 || d >= time.Minute {
-		return append(out, d.String()...)
+// view fills v with what a report shows of c.
+func (c *check) view(v *entryView) {
+	c.mu.Lock()
+	s, msg, err := c.effective()
+	*v = entryView{name: c.name, status: s, err: err, msg: msg}
+	if c.has {
+		v.at, v.dur, v.obs, v.raw = c.last.at, c.last.dur, c.last.obs, c.last.raw
 	}
-	if d == 0 {
-		return append(out, "0s"...)
+	c.mu.Unlock()
+	if b := c.breaker; b != nil {
+		v.breaker, v.state, v.lastGood = true, b.State(), b.LastSuccess()
 	}
-	unit, scale := "s", int64(time.Second)
-	switch {
-	case d < time.Microsecond:
-		return append(strconv.AppendInt(out, int64(d), 10), "ns"...)
-	case d < time.Millisecond:
-		unit, scale = "µs", int64(time.Microsecond)
-	case d < time.Second:
-		unit, scale = "ms", int64(time.Millisecond)
-	}
-	n := int64(d)
-	out = strconv.AppendInt(out, n/scale, 10)
-	if frac := n % scale; frac != 0 {
-		digits := 0
-		for s := scale; s > 1; s /= 10 {
-			digits++
-		}
-		var buf [9]byte
-		for i := digits - 1; i >= 0; i-- {
-			buf[i] = byte('0' + frac%10)
-			frac /= 10
-		}
-		end := digits
-		for end > 0 && buf[end-1] == '0' {
-			end--
-		}
-		out = append(out, '.')
-		out = append(out, buf[:end]...)
-	}
-	return append(out, unit...)
 }
