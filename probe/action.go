@@ -58,9 +58,23 @@ func resolveTimeout(d time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// ended reports whether the caller's ctx has ended, counting a deadline
+// that has passed even before ctx's own timer has noticed: a socket
+// deadline taken from ctx can fire a moment sooner, and its error must not
+// pass for a verdict on the target.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 // canceled reports an Outcome for a probe cut short by its caller's ctx,
-// which says nothing about the target.
+// which says nothing about the target. ctx must have ended (see ended); if
+// only its deadline has passed, canceled waits the moment until ctx knows.
 func canceled(ctx context.Context) (Outcome, error) {
+	<-ctx.Done()
 	return Outcome{Result: Unknown, Message: "probe canceled"},
 		fmt.Errorf("probe: canceled: %w", context.Cause(ctx))
 }

@@ -59,7 +59,7 @@ func (e Exec) Probe(ctx context.Context, timeout time.Duration) (Outcome, error)
 	err = cmd.Run()
 	o := Outcome{Body: out.buf, Truncated: out.truncated}
 	switch {
-	case ctx.Err() != nil:
+	case ended(ctx):
 		return canceled(ctx)
 	case killed.Load():
 		o.Result = Failure

@@ -75,7 +75,7 @@ func TestExecKillsProcessGroup(t *testing.T) {
 	// The background sleep inherits the shell's stdout, so only the kill
 	// of the whole group (or WaitDelay) lets the probe return.
 	out, err := probe.Exec{Command: []string{"sh", "-c", "sleep 30 & echo $! > " + pidFile + "; wait"}}.
-		Probe(testCtx(t), 300*time.Millisecond)
+		Probe(testCtx(t), 3*time.Second) // ample for the shell to write its pid file, on any machine
 	require.NoError(t, err)
 	assert.Equal(t, probe.Failure, out.Result)
 	assert.Contains(t, out.Message, "timed out")

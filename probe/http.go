@@ -62,7 +62,7 @@ func (h HTTPGet) Probe(ctx context.Context, timeout time.Duration) (Outcome, err
 	}
 
 	res, err := httpprobe.Get(ctx, timeout, httpprobe.Request{URL: u, Header: h.Header, TLSConfig: h.TLSConfig})
-	if ctx.Err() != nil {
+	if ended(ctx) {
 		return canceled(ctx)
 	}
 	out := Outcome{StatusCode: res.StatusCode, Body: res.Body, Truncated: res.Truncated}

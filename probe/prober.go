@@ -218,7 +218,8 @@ func (p *Prober) Run(ctx context.Context) error {
 		// than sleep for it, so that probes stay aligned on Period.
 		if time.Since(start) >= p.s.InitialDelay {
 			out, err := p.attempt(ctx)
-			if ctx.Err() != nil {
+			if ended(ctx) {
+				<-ctx.Done() // a moment at most: its deadline has passed
 				return ctx.Err()
 			}
 			if errors.Is(err, ErrInvalid) {
@@ -257,7 +258,7 @@ func (p *Prober) Run(ctx context.Context) error {
 func (p *Prober) attempt(ctx context.Context) (out Outcome, err error) {
 	for range maxAttempts {
 		out, err = p.action.Probe(ctx, p.s.Timeout)
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ended(ctx) {
 			break
 		}
 	}

@@ -38,7 +38,7 @@ func (s TCPSocket) Probe(ctx context.Context, timeout time.Duration) (Outcome, e
 	defer cancel()
 	conn, err := httpprobe.Dial(dctx, "tcp", s.Addr)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ended(ctx) {
 			return canceled(ctx)
 		}
 		return Outcome{Result: Failure, Message: err.Error()}, nil

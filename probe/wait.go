@@ -47,7 +47,7 @@ func WaitStatus(ctx context.Context, a Action, want Result) error {
 		switch {
 		case errors.Is(err, ErrInvalid):
 			return err
-		case ctx.Err() != nil:
+		case ended(ctx):
 			// The probe was cut short; the previous one is the last word.
 		case err == nil && verdict(out.Result) == want:
 			return nil

@@ -119,7 +119,12 @@ func Get(ctx context.Context, timeout time.Duration, r Request) (Response, error
 		return Response{}, errors.New("httpprobe: a URL and a positive timeout are required")
 	}
 	start := time.Now()
-	deadline := start.Add(timeout)
+	// Connections carry the probe's own deadline, not an earlier one of
+	// ctx: the transport honours ctx by itself, and a socket deadline
+	// firing a moment before ctx is done would pass the caller's
+	// cancellation off as the target's failure.
+	own := start.Add(timeout)
+	deadline := own
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -138,7 +143,7 @@ func Get(ctx context.Context, timeout time.Duration, r Request) (Response, error
 		return Response{}, fmt.Errorf("GET %s: %w", Shown(r.URL), err)
 	}
 
-	client := ownClient(timeout, deadline, r.TLSConfig)
+	client := ownClient(timeout, own, r.TLSConfig)
 	if r.Client != nil {
 		c := *r.Client
 		if c.CheckRedirect == nil {
