@@ -34,13 +34,15 @@ func (o observer) ObserveRun(r health.Run) {
 	}
 	ctx := context.Background()
 	check := metric.WithAttributes(groupAttr(r.Group), attribute.String("name", r.Check))
-	o.m.runs.Add(ctx, 1, check, metric.WithAttributes(attribute.String("result", r.Result.String())))
-	if r.Result != health.RunBreakerOpen {
-		o.m.durations.Record(ctx, r.Duration.Seconds(), check)
-	}
 	if r.Result == health.RunPass {
 		o.m.succeeded(checkKey{r.Group, r.Check}, float64(r.Start.Add(r.Duration).UnixNano())/1e9)
 	}
+	if r.Result != health.RunBreakerOpen {
+		o.m.durations.Record(ctx, r.Duration.Seconds(), check)
+	}
+	// The counter comes last: a collection that counts the run also has
+	// its duration and its success time.
+	o.m.runs.Add(ctx, 1, check, metric.WithAttributes(attribute.String("result", r.Result.String())))
 }
 
 func (o observer) ObserveEvent(ev health.Event) {

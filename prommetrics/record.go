@@ -30,13 +30,15 @@ func (o observer) ObserveRun(r health.Run) {
 		return // not a label value the documentation lists
 	}
 	group := r.Group.String()
-	o.c.runs.WithLabelValues(group, r.Check, r.Result.String()).Inc()
-	if r.Result != health.RunBreakerOpen {
-		o.c.durations.WithLabelValues(group, r.Check).Observe(r.Duration.Seconds())
-	}
 	if r.Result == health.RunPass {
 		o.c.lastSuccess.set(checkKey{r.Group, r.Check}, unixSeconds(r.Start.Add(r.Duration)))
 	}
+	if r.Result != health.RunBreakerOpen {
+		o.c.durations.WithLabelValues(group, r.Check).Observe(r.Duration.Seconds())
+	}
+	// The counter comes last: a scrape that counts the run also has its
+	// duration and its success time.
+	o.c.runs.WithLabelValues(group, r.Check, r.Result.String()).Inc()
 }
 
 func (o observer) ObserveEvent(ev health.Event) {

@@ -22,6 +22,7 @@ import (
 // nor a background one.
 func TestScrapesRunNoChecks(t *testing.T) {
 	reg := openRegistry(t)
+	m := serveMetrics(t, reg) // before the background check's first run
 	var onRequest, background atomic.Int64
 	require.NoError(t, reg.Register(health.Readiness, "on-request", func(context.Context) error {
 		onRequest.Add(1)
@@ -31,7 +32,6 @@ func TestScrapesRunNoChecks(t *testing.T) {
 		background.Add(1)
 		return nil
 	}, health.Dependency(), health.Every(time.Hour)))
-	m := serveMetrics(t, reg)
 	m.until("the background check's first run is counted", func(s scraped) bool {
 		return s.runs("readiness", "background") == 1
 	})
