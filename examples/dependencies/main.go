@@ -6,6 +6,8 @@
 //	    -postgres postgres://postgres@127.0.0.1:5432/postgres
 //
 // Liveness is at /, readiness at /ready (and /readyz, /readyz/redis, ...),
+// Prometheus metrics at /metrics (package prommetrics: checks, groups and
+// breakers, recorded as checks run, so a scrape calls no dependency),
 // POST /counter increments a Redis key and GET /now asks PostgreSQL for the
 // time. It logs JSON to stderr, and on SIGTERM or SIGINT turns readiness off,
 // waits -drain, finishes in-flight requests and exits. See README.md.

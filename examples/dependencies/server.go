@@ -103,6 +103,7 @@ func newServer(cfg config) (_ *server, err error) {
 	if err := s.reg.Mount(mux); err != nil {
 		return nil, err
 	}
+	mux.Handle("GET /metrics", metricsHandler(s.reg))
 
 	if cfg.redisAddr != "" {
 		s.rdb = redis.NewClient(&redis.Options{
