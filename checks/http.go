@@ -74,9 +74,10 @@ func HTTPHeader(key, value string) HTTPOption {
 	}
 }
 
-// HTTPExpectStatus makes the check pass only for the given status codes,
-// instead of any status from 200 to 399. A code outside 100 to 599, or no
-// code at all, is a misconfiguration that Register refuses.
+// HTTPExpectStatus makes the check pass, without a warning, for exactly the
+// given status codes and fail for any other, instead of the kubelet's
+// verdict (200 to 299 pass, 300 to 399 warn). A code outside 100 to 599, or
+// no code at all, is a misconfiguration that Register refuses.
 func HTTPExpectStatus(codes ...int) HTTPOption {
 	return func(cfg *httpConfig) { cfg.statuses, cfg.statusSet = slices.Clone(codes), true }
 }

@@ -71,6 +71,11 @@ func TestHTTPExpectStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireFail(t, checks.HTTP(ts.URL, checks.HTTPExpectStatus(200))(testCtx(t)), "HTTP")
+	// An expected 3xx passes without the warning the kubelet's verdict gives.
+	notModified := server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotModified) })
+	if err := checks.HTTP(notModified.URL, checks.HTTPExpectStatus(http.StatusNotModified))(testCtx(t)); err != nil {
+		t.Fatalf("expected 304: %v", err)
+	}
 }
 
 func TestHTTPExpectBody(t *testing.T) {
