@@ -4,11 +4,11 @@
 //
 //	cd benchmarks && go run ./cmd/benchall
 //
-// It runs BenchmarkReadiness (go test -bench, -count 4), then the loopback
-// benchmark (wrk against real servers on 127.0.0.1, 3 rounds of 5 s per
-// subject), writes the raw results, benchstat's comparison and the tables
-// to results/, and splices the tables into README.md between its
-// benchtable markers. With -quick it runs everything once, briefly, into a
+// It runs BenchmarkReadiness (4 runs of the test binary, each timing every
+// subject once), then the loopback benchmark (wrk against real servers on
+// 127.0.0.1, 3 rounds of 5 s per subject), writes the raw results,
+// benchstat's comparison and the tables to results/, and splices the
+// tables into README.md between its benchtable markers. With -quick it runs everything once, briefly, into a
 // temporary directory and leaves README.md alone: that is what CI runs, so
 // that no part of the harness can rot.
 package main
@@ -49,7 +49,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.IntVar(&o.count, "count", 4, "in-process: runs of each benchmark (the table shows the median)")
+	flag.IntVar(&o.count, "count", 4, "in-process: runs of the benchmark binary, each timing every subject once (the table shows the median)")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "in-process: go test -benchtime of each run")
 	flag.IntVar(&o.rounds, "rounds", 3, "loopback: rounds (every subject once per round)")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "loopback: wrk duration per subject and round (whole seconds)")
@@ -104,15 +104,8 @@ func run(ctx context.Context, o options, args []string) error {
 		"command":  shellJoin(append([]string{"cd", "benchmarks", "&&", "go", "run", "./cmd/benchall"}, args...)),
 	}
 
-	benchArgs := []string{"test", "-run", "^$", "-bench", "^BenchmarkReadiness$", "-benchmem",
-		"-count", fmt.Sprint(o.count), "-benchtime", o.benchtime, "."}
 	inFile := filepath.Join(o.out, "inprocess.txt")
-	if err := writeResults(inFile, header, map[string]string{"bench-command": shellJoin(append([]string{"go"}, benchArgs...))}, func(w io.Writer) error {
-		cmd := exec.CommandContext(ctx, "go", benchArgs...)
-		cmd.Stdout, cmd.Stderr = io.MultiWriter(w, os.Stdout), os.Stderr
-		fmt.Fprintln(os.Stderr, "benchall: go", strings.Join(benchArgs, " "))
-		return cmd.Run()
-	}); err != nil {
+	if err := inProcess(ctx, o, inFile, header); err != nil {
 		return fmt.Errorf("in-process benchmarks: %w", err)
 	}
 	files := []string{inFile}
@@ -139,6 +132,39 @@ func run(ctx context.Context, o options, args []string) error {
 		return err
 	}
 	return tables(files, filepath.Join(o.out, "table.md"), o.readme)
+}
+
+// inProcess builds the benchmark binary once and runs it o.count times,
+// each run timing every subject once, so that a subject's samples are
+// spread over the whole measurement as every other subject's are (go test
+// -count would take one subject's samples back to back, and a burst of
+// load from elsewhere would then land on one subject only).
+func inProcess(ctx context.Context, o options, path string, header map[string]string) error {
+	dir, err := os.MkdirTemp("", "benchall-bin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "readiness.test")
+	build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go test -c: %w", err)
+	}
+	runArgs := []string{"-test.run", "^$", "-test.bench", "^BenchmarkReadiness$", "-test.benchmem", "-test.benchtime", o.benchtime}
+	recorded := fmt.Sprintf("go test -c -o readiness.test . && for i in $(seq %d); do %s; done",
+		o.count, shellJoin(append([]string{"./readiness.test"}, runArgs...)))
+	return writeResults(path, header, map[string]string{"bench-command": recorded}, func(w io.Writer) error {
+		for i := range o.count {
+			fmt.Fprintf(os.Stderr, "benchall: in-process run %d/%d\n", i+1, o.count)
+			cmd := exec.CommandContext(ctx, bin, runArgs...)
+			cmd.Stdout, cmd.Stderr = io.MultiWriter(w, os.Stdout), os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("run %d of %s: %w", i+1, bin, err)
+			}
+		}
+		return nil
+	})
 }
 
 // writeResults creates path with the configuration lines of header and
