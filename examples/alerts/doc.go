@@ -7,6 +7,8 @@
 //
 // ProbekitNotReady fires when readiness has failed for 5 minutes,
 // ProbekitBreakerOpen when a dependency's circuit breaker has not closed for
-// 5 minutes. The package's tests run both promtool commands and check that
-// every series the rules name is one prommetrics exposes. It has no code.
+// 5 minutes. The package's tests run both promtool commands, check that
+// every series the rules name is one prommetrics exposes, and that
+// otelmetrics, through OpenTelemetry's Prometheus exporter, exposes the very
+// same series, so the rules serve either module. It has no code.
 package alerts
