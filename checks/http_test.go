@@ -124,7 +124,7 @@ func TestHTTPSlowBodyTimesOut(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	err := checks.HTTP(ts.URL)(ctx)
 	requireFail(t, err, "HTTP")

@@ -43,16 +43,21 @@ func TestWaitReadyAndNotReady(t *testing.T) {
 func TestWaitStatusGivesUp(t *testing.T) {
 	t.Parallel()
 	var served atomic.Int32
+	// The caller gives up once the server has answered three probes, so
+	// that polling is shown however fast the machine is.
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		served.Add(1)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, secret)
+		if served.Add(1) == 3 {
+			w.(http.Flusher).Flush()
+			cancel()
+		}
 	}))
-	ctx, cancel := context.WithTimeout(testCtx(t), 150*time.Millisecond)
-	defer cancel()
 
 	err := probe.WaitReady(ctx, srv.URL)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), "the last gave failure: HTTP probe failed with statuscode: 503")
 	assert.NotContains(t, err.Error(), secret)
 	assert.Greater(t, served.Load(), int32(1), "it polls")
