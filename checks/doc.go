@@ -39,11 +39,17 @@
 // goroutine that outlives the run. Ping and SQL also return in time from a
 // client that ignores its context, leaving one goroutine to finish when the
 // client returns (and refusing to start another meanwhile). The calls that
-// cannot be cancelled (statfs, reading a file) are noted where they occur. Errors start with
-// "checks: <kind>:" and never contain credentials: URL userinfo, query
-// strings, header values and the passwords or tokens that drivers echo from
-// their DSNs are removed or replaced with "xxxxx". Checks that measure
-// something report it with health.Observe: latencies in "ms", sizes in
-// "bytes", goroutines in "goroutines", certificate lifetimes in "days".
-// Every check is safe for concurrent use.
+// cannot be cancelled (statfs, reading a file) are noted where they occur.
+//
+// Errors start with "checks: <kind>:" and never contain credentials: the
+// HTTP check shows its URL without userinfo, query or fragment and never a
+// header value, and every error a client or driver returns goes through one
+// redactor, which replaces with "xxxxx" URL passwords (split at the last
+// '@', as net/url splits them), secret query parameters and key=value pairs
+// (libpq quoting included), go-sql-driver/mysql DSN passwords and
+// Authorization values, hiding too much where it cannot tell.
+//
+// Checks that measure something report it with health.Observe: latencies
+// in "ms", sizes in "bytes", goroutines in "goroutines", certificate
+// lifetimes in "days". Every check is safe for concurrent use.
 package checks
