@@ -31,6 +31,7 @@
 // User-Agent also names probekit. The body is kept in [Outcome.Body] for
 // callers that want it.
 //
-// The package uses only the standard library, so that cmd/healthprobe,
+// The package uses only the standard library (and this module's internal
+// HTTP prober, itself standard library only), so that cmd/healthprobe,
 // built on it, stays a small static binary.
 package probe
