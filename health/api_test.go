@@ -290,3 +290,62 @@ func TestCloseContextChoosesTheWait(t *testing.T) {
 	require.NoError(t, r.CloseContext(context.Background()))
 	require.NoError(t, r.Close(), "idempotent")
 }
+
+// dropCounter blocks on its first call until released, then counts.
+type dropCounter struct {
+	release chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	runs    int
+	dropped int
+	events  int
+}
+
+func (d *dropCounter) wait() { d.once.Do(func() { <-d.release }) }
+func (d *dropCounter) ObserveRun(health.Run) {
+	d.wait()
+	d.mu.Lock()
+	d.runs++
+	d.mu.Unlock()
+}
+func (d *dropCounter) ObserveEvent(health.Event) {
+	d.wait()
+	d.mu.Lock()
+	d.events++
+	d.mu.Unlock()
+}
+func (d *dropCounter) ObserveDropped(n int) {
+	d.mu.Lock()
+	d.dropped += n
+	d.mu.Unlock()
+}
+
+// A stuck observer costs at most DefaultQueueLen queued items; once it
+// moves again it learns how many it lost, and gets the rest.
+func TestStuckObserverLosesTheNewestAndIsToldSo(t *testing.T) {
+	r := openRegistry(t)
+	d := &dropCounter{release: make(chan struct{})}
+	r.AddObserver(d)
+	mustRegister(t, r, health.Readiness, "db", passing)
+	const runs = health.DefaultQueueLen + 500
+	for range runs {
+		_ = report(t, r, health.Readiness)
+	}
+	close(d.release)
+	deadline := time.Now().Add(waitLimit)
+	for {
+		d.mu.Lock()
+		got := d.runs + d.events + d.dropped
+		d.mu.Unlock()
+		if got >= runs+2 { // the runs, the registration's events
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "observer got %d items of %d", got, runs+2)
+		time.Sleep(time.Millisecond)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	assert.Positive(t, d.dropped)
+	assert.LessOrEqual(t, d.runs+d.events, health.DefaultQueueLen+1, "more items queued than the bound")
+	assert.Equal(t, []health.RunResult{health.RunPass, health.RunWarn, health.RunFail, health.RunTimeout, health.RunPanic, health.RunBreakerOpen}, health.RunResults())
+}

@@ -31,7 +31,8 @@ type Event struct {
 	// Unlike HTTP output it is never withheld: hooks and logs are inside the
 	// trust boundary. It is ErrPending while a check has no result yet.
 	Err error
-	// Breaker is set for a breaker state change.
+	// Breaker is set for a breaker state change; Check then names the
+	// dependency check and Group is Readiness.
 	Breaker *BreakerChange
 
 	msg string // Err's text, taken where user code is contained
@@ -60,6 +61,13 @@ const (
 	// calling the check.
 	RunBreakerOpen
 )
+
+// RunResults returns the valid run results in a fixed order: RunPass,
+// RunWarn, RunFail, RunTimeout, RunPanic, RunBreakerOpen. The slice is new
+// at each call.
+func RunResults() []RunResult {
+	return []RunResult{RunPass, RunWarn, RunFail, RunTimeout, RunPanic, RunBreakerOpen}
+}
 
 // String returns "pass", "warn", "fail", "timeout", "panic" or
 // "breaker-open": label values for metrics.
@@ -109,6 +117,15 @@ type Observer interface {
 	ObserveEvent(Event)
 }
 
+// A DropObserver is an Observer that wants to know when it fell more than
+// DefaultQueueLen items behind and lost some: ObserveDropped(n) is called,
+// in order with the other calls, before the next item it does get, with the
+// number it lost. Metrics built on observers can so count their own gaps.
+type DropObserver interface {
+	Observer
+	ObserveDropped(n int)
+}
+
 // DefaultQueueLen is how many items (events, runs, log records) a hook, an
 // observer or the logger may fall behind before newer items are dropped
 // for it. Dropping is counted and logged, so that a consumer stuck for good
@@ -127,9 +144,14 @@ func (r *Registry) AddObserver(o Observer) (remove func()) {
 		return func() {}
 	}
 	m := r.newMailbox("observer", func(it *item) {
-		if it.isRun {
+		switch {
+		case it.dropped > 0:
+			if d, ok := o.(DropObserver); ok {
+				d.ObserveDropped(it.dropped)
+			}
+		case it.isRun:
 			o.ObserveRun(it.run)
-		} else {
+		default:
 			o.ObserveEvent(it.ev)
 		}
 	})
@@ -154,10 +176,11 @@ func (r *Registry) AddObserver(o Observer) (remove func()) {
 // item is one thing a mailbox delivers: an event, a run, or (logger only)
 // a log record.
 type item struct {
-	isRun bool
-	ev    Event
-	run   Run
-	log   *logRecord
+	isRun   bool
+	ev      Event
+	run     Run
+	log     *logRecord
+	dropped int // a report of items lost (observers only)
 }
 
 type logRecord struct {
@@ -240,6 +263,9 @@ func (m *mailbox) pump() {
 		m.mu.Unlock()
 		if dropped > 0 && m.kind != "logger" {
 			m.r.logf(slog.LevelWarn, "health: a slow "+m.kind+" fell behind; items dropped", slog.Int("dropped", dropped))
+			if m.runs {
+				m.call(&item{dropped: dropped})
+			}
 		}
 		m.call(&it)
 	}
