@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/probekit/probekit/examples/internal/prereq"
 	"github.com/probekit/probekit/health"
 	"github.com/probekit/probekit/prommetrics"
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,20 +22,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const rules, rulesTest = "probekit.rules.yml", "probekit_test.rules.yml"
 
-// promtool returns promtool's path, or skips the test naming it and the
-// Debian package that has it.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Skipf("missing prerequisite: promtool (Debian package prometheus): %v", err)
-	}
-	return path
-}
-
 func runPromtool(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(promtool(t), args...)
+	cmd := exec.Command(prereq.LookPath(t, "promtool", "prometheus"), args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Run(), "promtool %q:\n%s", args, out.String())

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,7 +189,11 @@ type livenessWatch struct {
 	done   chan struct{}
 	polls  int
 	bad    []string
+	ended  atomic.Int64 // polls completed so far
 }
+
+// completed returns how many polls have completed so far.
+func (w *livenessWatch) completed() int64 { return w.ended.Load() }
 
 func watchLiveness(base string) *livenessWatch {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -203,6 +208,7 @@ func watchLiveness(base string) *livenessWatch {
 			if code != http.StatusOK {
 				w.bad = append(w.bad, strings.TrimSpace(body))
 			}
+			w.ended.Add(1)
 			select {
 			case <-ctx.Done():
 				return

@@ -162,31 +162,47 @@ func proveNoCalls(t *testing.T, px *privdb.Proxy, fault privdb.Mode, cfg config,
 		t.Fatalf("the proxy saw no activity between the %v and the breaker opening: it cannot prove anything", fault)
 	}
 
-	// While open: probes of every kind and application requests, as fast
-	// as they come, for at most half the open period.
-	acc, byt := px.Accepted(), px.Bytes()
-	var probes, refused int
-	deadline := time.Now().Add(noCallsOpen / 2)
-	for i := 0; i < 100 && time.Now().Before(deadline) && b.State() == gobreaker.StateOpen; i++ {
+	// While the fault lasts: rounds of probes of every kind and an
+	// application request, until five rounds ran from start to end with
+	// the breaker open. A round that finds it half-open (its trial fails
+	// while the fault lasts, and it opens again) waits for it to reopen,
+	// so a slow machine takes more open periods to make its rounds rather
+	// than proving nothing. Every answer must be 503 whatever the state.
+	const rounds = 5
+	acc, byt, trials := px.Accepted(), px.Bytes(), seen.count(gobreaker.StateHalfOpen)
+	var probes, refused, tries int
+	stayedOpen := true // no trial in between: then the proxy must have seen nothing at all
+	for ; refused < rounds && tries < 100; tries++ {
+		if b.State() != gobreaker.StateOpen {
+			stayedOpen = false
+			await(t, openBound, "breaker open again after its trial", func() bool { return b.State() == gobreaker.StateOpen })
+		}
 		for _, p := range []string{"/ready", "/readyz", "/readyz/" + check, "/ready?verbose"} {
 			if code, _ := get(hs.URL + p); code != http.StatusServiceUnavailable {
-				t.Errorf("GET %s while the breaker is open = %d, want 503", p, code)
+				t.Errorf("GET %s while the dependency is down = %d, want 503", p, code)
 			}
 			probes++
 		}
 		code, body := do(method, hs.URL+path)
 		if code != http.StatusServiceUnavailable {
-			t.Errorf("%s %s while the breaker is open = %d %q, want 503", method, path, code, body)
+			t.Errorf("%s %s while the dependency is down = %d %q, want 503", method, path, code, body)
 		}
-		refused++
+		if b.State() == gobreaker.StateOpen {
+			refused++
+		} else {
+			stayedOpen = false
+		}
 	}
-	stillOpen := b.State() == gobreaker.StateOpen
 	dAcc, dByt := px.Accepted()-acc, px.Bytes()-byt
-	t.Logf("breaker open: %d probes and %d requests; the proxy saw %d connections and %d bytes", probes, refused, dAcc, dByt)
-	if refused < 5 {
-		t.Fatalf("only %d requests while the breaker was open: the window proves nothing", refused)
+	if seen.count(gobreaker.StateHalfOpen) != trials { // a trial came and went within a round
+		stayedOpen = false
 	}
-	if stillOpen && (dAcc != 0 || dByt != 0) {
+	t.Logf("breaker open: %d probes and %d requests (%d with the breaker open before and after); the proxy saw %d connections and %d bytes",
+		probes, tries, refused, dAcc, dByt)
+	if refused < rounds {
+		t.Fatalf("only %d of %d rounds ran with the breaker open: they prove nothing", refused, tries)
+	}
+	if stayedOpen && (dAcc != 0 || dByt != 0) {
 		t.Errorf("while the breaker was open, the dependency received %d connections and %d bytes, want none", dAcc, dByt)
 	}
 

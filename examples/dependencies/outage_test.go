@@ -90,6 +90,7 @@ func exerciseOutage(t *testing.T, svc *service, o outage) string {
 
 	mark := svc.mark()
 	o.kill()
+	polledAtKill := live.completed()
 	failed := await(t, failBound, "readiness fails after the kill", func() bool { return readyCode(svc.base) == http.StatusServiceUnavailable })
 	opened := await(t, openBound, "breaker open after the kill", func() bool { return breakerState(svc.base, o.check) == "open" })
 	t.Logf("after the kill: readiness failed within %v, breaker open within %v (bounds %v, %v)", failed, opened, failBound, openBound)
@@ -99,11 +100,11 @@ func exerciseOutage(t *testing.T, svc *service, o outage) string {
 	// the start-up line (pending -> fail, "no result yet") may land after
 	// the mark.
 	wentDown := statusLog(o.check, "fail")
-	fail := svc.waitLog(mark, time.Second, func(l map[string]any) bool { return wentDown(l) && l["from"] == "pass" })
+	fail := svc.waitLog(mark, slack, func(l map[string]any) bool { return wentDown(l) && l["from"] == "pass" })
 	if reason, _ := fail["error"].(string); !containsAny(reason, o.reasons) {
 		t.Errorf("logged failure reason %q, want one of %q", reason, o.reasons)
 	}
-	svc.waitLog(mark, time.Second, breakerLog(o.check, "open"))
+	svc.waitLog(mark, slack, breakerLog(o.check, "open"))
 	if _, body := get(svc.base + "/ready?verbose"); !strings.Contains(body, "[-]"+o.check+" failed: reason withheld") {
 		t.Errorf("/ready?verbose during the outage = %q, want the check failed with its reason withheld", body)
 	}
@@ -118,11 +119,16 @@ func exerciseOutage(t *testing.T, svc *service, o outage) string {
 		t.Logf("%s %s during the outage: %d %q in %v", o.method, o.endpoint, code, strings.TrimSpace(body), time.Since(start))
 	}
 
+	// Liveness is polled while the dependency is down: a poll that began
+	// after the kill (the one in flight then is the first to complete)
+	// completes before the restart.
+	await(t, slack, "a liveness poll during the outage", func() bool { return live.completed() >= polledAtKill+2 })
+
 	mark = svc.mark()
 	o.restart()
 	back := await(t, recoverBound, "readiness recovers after the restart", func() bool { return readyCode(svc.base) == http.StatusOK })
 	t.Logf("after the restart: ready again within %v (bound %v)", back, recoverBound)
-	svc.waitLog(mark, time.Second, breakerLog(o.check, "closed"))
+	svc.waitLog(mark, slack, breakerLog(o.check, "closed"))
 	if got := breakerState(svc.base, o.check); got != "closed" {
 		t.Errorf("breaker after recovery = %q, want closed", got)
 	}
@@ -131,9 +137,7 @@ func exerciseOutage(t *testing.T, svc *service, o outage) string {
 	if len(bad) > 0 {
 		t.Errorf("liveness failed %d of %d polls during the outage: %q", len(bad), polls, bad)
 	}
-	if polls < 10 {
-		t.Errorf("liveness polled only %d times: the watch did not cover the outage", polls)
-	}
+	t.Logf("liveness: %d polls during the outage", polls)
 	code, body := do(o.method, svc.base+o.endpoint)
 	if code != http.StatusOK {
 		t.Errorf("%s %s after recovery = %d %q, want 200", o.method, o.endpoint, code, body)
@@ -177,5 +181,5 @@ func TestShutdownDrains(t *testing.T) {
 	if err := svc.Wait(10 * time.Second); err != nil {
 		t.Errorf("exit after SIGTERM: %v, want a clean exit", err)
 	}
-	svc.waitLog(mark, time.Second, func(l map[string]any) bool { return l["msg"] == "stopped" })
+	svc.waitLog(mark, slack, func(l map[string]any) bool { return l["msg"] == "stopped" })
 }

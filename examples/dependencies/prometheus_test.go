@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/probekit/probekit/examples/internal/prereq"
 	"github.com/probekit/probekit/examples/internal/privdb"
 	"github.com/probekit/probekit/examples/internal/proctest"
 )
@@ -76,7 +77,7 @@ func TestPrometheusSeesAnOutage(t *testing.T) {
 // The binary's whole /metrics (health, Go runtime and process metrics)
 // passes Prometheus' linter.
 func TestMetricsPassPromtool(t *testing.T) {
-	promtool := lookPath(t, "promtool", "prometheus")
+	promtool := prereq.LookPath(t, "promtool", "prometheus")
 	rs := privdb.StartRedis(t)
 	svc := startService(t, append([]string{"-redis", rs.Addr()}, testArgs...)...)
 	await(t, 10*time.Second, "ready", func() bool { return readyCode(svc.base) == http.StatusOK })
@@ -93,19 +94,6 @@ func TestMetricsPassPromtool(t *testing.T) {
 	}
 }
 
-// lookPath returns the path of program, or skips the test naming it and
-// the Debian package that installs it. The message begins with "missing
-// prerequisite: ", which .ci/run looks for so that CI cannot pass by
-// skipping.
-func lookPath(t *testing.T, program, debianPackage string) string {
-	t.Helper()
-	path, err := exec.LookPath(program)
-	if err != nil {
-		t.Skipf("missing prerequisite: %s (Debian package %s): %v", program, debianPackage, err)
-	}
-	return path
-}
-
 // prometheusServer is Debian's prometheus binary, private to one test: a
 // free loopback port, storage in the test's temporary directory, killed
 // when the test ends.
@@ -119,7 +107,7 @@ type prometheusServer struct {
 // queries.
 func startPrometheus(t *testing.T, target string, ruleFiles ...string) *prometheusServer {
 	t.Helper()
-	bin := lookPath(t, "prometheus", "prometheus")
+	bin := prereq.LookPath(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	rules, _ := json.Marshal(ruleFiles) // a JSON list is a YAML flow sequence
 	config := fmt.Sprintf(`global:
