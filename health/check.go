@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/probekit/probekit/internal/redact"
 )
 
 // This file is the middle of a probe's path (see handler.go): evaluate
@@ -281,7 +283,9 @@ func (c *check) exec() {
 	o.err = c.fn(x)
 	o.stage = inErrorMethods
 	if o.err != nil {
-		o.msg = clip(o.err.Error())
+		// Drivers echo their DSNs into errors: the text the registry logs
+		// and (with ShowDetails) serves is redacted, whoever made the error.
+		o.msg = clip(redact.String(o.err.Error()))
 		o.warn = chainHas(o.err, isWarning)
 		o.canceled = chainHas(o.err, is(context.Canceled))
 		if !time.Now().Before(x.deadline) || chainHas(o.err, is(context.DeadlineExceeded)) {

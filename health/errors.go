@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"runtime"
 	"time"
+
+	"github.com/probekit/probekit/internal/redact"
 )
 
 // Errors returned by Register and the other registry methods. They are
@@ -119,7 +121,7 @@ func newPanicError(in string, v any, stack []byte) *PanicError {
 	if e.Goexit {
 		e.msg = in + " called runtime.Goexit"
 	} else {
-		e.msg = in + " panicked: " + describePanic(v)
+		e.msg = in + " panicked: " + redact.String(describePanic(v))
 	}
 	return e
 }

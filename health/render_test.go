@@ -325,3 +325,34 @@ func TestBodyStaysUnder10KiB(t *testing.T) {
 		})
 	}
 }
+
+// Whoever made a check's error, the text the registry logs and (with
+// ShowDetails) serves has its credentials redacted, in every form the
+// URL and DSN parsers accept.
+func TestReasonsAreRedacted(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://app:p@SECRET@db/app",
+		"app:p@SECRET@tcp(db:3306)/app",
+		"host=db user=app password='p@ SECRET' dbname=app",
+		"redis://:p%40SECRET@cache:6379/0",
+	} {
+		var logs lockedBuffer
+		r := openRegistry(t, health.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
+			health.ShowDetails(func(*http.Request) bool { return true }))
+		mustRegister(t, r, health.Readiness, "db", func(context.Context) error { return errors.New("dial " + dsn + ": refused") })
+		mustRegister(t, r, health.Readiness, "boom", func(context.Context) error { panic("connect " + dsn) })
+		p := serveProbes(t, r)
+		for _, target := range []string{"/readyz", "/readyz?verbose", "/readyz/db", "/readyz/boom"} {
+			body := p.get(target).body
+			assert.NotContains(t, body, "SECRET", "%s %s", dsn, target)
+			assert.Contains(t, body, "xxxxx", "%s %s: the reason is shown, redacted", dsn, target)
+		}
+		deadline := time.Now().Add(waitLimit)
+		for !strings.Contains(logs.String(), `"check":"db","from":"fail","to":"fail","error":"dial `) {
+			require.True(t, time.Now().Before(deadline), "db's failure was not logged:\n%s", logs.String())
+			time.Sleep(time.Millisecond)
+		}
+		assert.NotContains(t, logs.String(), "SECRET", dsn)
+		assert.Contains(t, logs.String(), "xxxxx", dsn)
+	}
+}
