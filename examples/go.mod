@@ -6,6 +6,7 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/labstack/echo/v5 v5.4.4
 	github.com/probekit/probekit v0.0.0
+	github.com/probekit/probekit/grpchealth v0.0.0
 	github.com/probekit/probekit/otelmetrics v0.0.0
 	github.com/probekit/probekit/prommetrics v0.0.0
 	github.com/prometheus/client_golang v1.25.0
@@ -13,6 +14,8 @@ require (
 	github.com/sony/gobreaker/v2 v2.4.0
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -60,7 +63,7 @@ require (
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
@@ -96,3 +99,5 @@ replace github.com/probekit/probekit => ../
 replace github.com/probekit/probekit/prommetrics => ../prommetrics
 
 replace github.com/probekit/probekit/otelmetrics => ../otelmetrics
+
+replace github.com/probekit/probekit/grpchealth => ../grpchealth
