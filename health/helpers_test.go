@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/internal/redact"
 )
 
 // waitLimit bounds every wait of these tests: far above what any of them
@@ -300,6 +301,10 @@ func (d *dependency) check(runs *atomic.Int64) health.CheckFunc {
 }
 
 var errSecret = errors.New("dial postgres://app:hunter2@db.internal:5432/x: connection refused")
+
+// shownSecret is errSecret as the registry shows it with details and logs
+// it: redacted.
+var shownSecret = redact.String(errSecret.Error())
 
 // leaks reports whether s shows anything of errSecret.
 func leaks(s string) bool {
