@@ -55,7 +55,12 @@ type check struct {
 	timer   *time.Timer // fires at the current run's deadline
 	sched   *time.Timer // background checks: starts the next run
 	execFn  func()      // c.exec, made once, so that starting a run allocates only the run
-	timeout error       // the verdict of a run that overran, made at the first
+
+	// The last error text exec redacted, and the result: a failing check
+	// usually fails the same way run after run. Only exec touches them, and
+	// one exec runs at a time.
+	rawMsg, redactedMsg string
+	timeout             error // the verdict of a run that overran, made at the first
 }
 
 // result is the verdict of one run.
@@ -285,7 +290,7 @@ func (c *check) exec() {
 	if o.err != nil {
 		// Drivers echo their DSNs into errors: the text the registry logs
 		// and (with ShowDetails) serves is redacted, whoever made the error.
-		o.msg = clip(redact.String(o.err.Error()))
+		o.msg = c.redacted(o.err.Error())
 		o.warn = chainHas(o.err, isWarning)
 		o.canceled = chainHas(o.err, is(context.Canceled))
 		if !time.Now().Before(x.deadline) || chainHas(o.err, is(context.DeadlineExceeded)) {
@@ -312,6 +317,14 @@ func (c *check) exec() {
 		}
 	}
 	o.stage = finished
+}
+
+// redacted returns msg clipped, with its credentials hidden.
+func (c *check) redacted(msg string) string {
+	if msg != c.rawMsg || c.redactedMsg == "" {
+		c.rawMsg, c.redactedMsg = msg, clip(redact.String(msg))
+	}
+	return c.redactedMsg
 }
 
 // maxObservation bounds an observed value's JSON, so that one entry cannot
