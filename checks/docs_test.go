@@ -15,6 +15,8 @@ import (
 	"github.com/probekit/probekit/checks"
 	"github.com/probekit/probekit/checks/internal/docclients/redis"
 	"github.com/probekit/probekit/health"
+
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 // docsRegistration is the first snippet ("With ... imported").
@@ -55,7 +57,7 @@ func TestDocsRegistration(t *testing.T) {
 // 127.0.0.1:6379 through a stand-in of go-redis with the same shape.
 func TestDocsGoRedis(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", 2*time.Second); err != nil {
-		t.Skipf("checks: this test needs redis-server on 127.0.0.1:6379: %v", err)
+		prereq.Skip(t, "Redis at 127.0.0.1:6379 (Debian package redis-server)", err)
 	} else {
 		c.Close()
 	}

@@ -8,10 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 // generous is the probe timeout for cases that are not about timing: long
@@ -117,9 +118,7 @@ func httptestTLS(t *testing.T) *httptest.Server {
 func requireTools(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("probe: this test needs %s (%s); not found in PATH", tool, toolPackage(tool))
-		}
+		prereq.LookPath(t, tool, toolPackage(tool))
 	}
 }
 
@@ -127,9 +126,9 @@ func requireTools(t *testing.T, tools ...string) {
 func toolPackage(tool string) string {
 	switch tool {
 	case "sh":
-		return "from dash or bash"
+		return "dash or bash"
 	case "setsid":
-		return "from util-linux"
+		return "util-linux"
 	}
-	return "from coreutils"
+	return "coreutils"
 }

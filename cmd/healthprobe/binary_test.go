@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 // built is the healthprobe binary, built once per test run the way the
@@ -25,10 +27,7 @@ func buildBinary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("healthprobe: binary tests need the go tool; not found in PATH")
-	}
+	goTool := prereq.LookPath(t, "go", "golang-go, or Go from go.dev")
 	built.once.Do(func() {
 		built.dir, built.err = os.MkdirTemp("", "healthprobe-test-")
 		if built.err != nil {
@@ -56,9 +55,14 @@ func removeBinary() {
 func requireTools(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("healthprobe: this test needs %s (sh: dash or bash; setsid: util-linux; others: coreutils); not found in PATH", tool)
+		pkg := "coreutils"
+		switch tool {
+		case "sh":
+			pkg = "dash or bash"
+		case "setsid":
+			pkg = "util-linux"
 		}
+		prereq.LookPath(t, tool, pkg)
 	}
 }
 

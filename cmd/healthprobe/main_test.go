@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 func TestMain(m *testing.M) {
@@ -222,12 +224,9 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool in PATH")
-	}
 	t.Parallel()
 	bin := buildBinary(t)
+	goTool := prereq.LookPath(t, "go", "golang-go, or Go from go.dev")
 	if fi, err := os.Stat(bin); err == nil {
 		t.Logf("stripped binary: %d bytes", fi.Size())
 	}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/probekit/probekit/examples/internal/prereq"
+	"github.com/probekit/probekit/internal/prereq"
 	"github.com/probekit/probekit/health"
 	"github.com/probekit/probekit/prommetrics"
 	"github.com/prometheus/client_golang/prometheus"

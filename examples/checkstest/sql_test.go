@@ -18,7 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/probekit/probekit/checks"
-	"github.com/probekit/probekit/examples/internal/prereq"
+	"github.com/probekit/probekit/internal/prereq"
 	"github.com/probekit/probekit/health"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/probekit/probekit/examples/internal/prereq"
+	"github.com/probekit/probekit/internal/prereq"
 	"github.com/probekit/probekit/examples/internal/privdb"
 	"github.com/probekit/probekit/examples/internal/proctest"
 )

@@ -17,7 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/probekit/probekit/examples/internal/prereq"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 // Postgres is a private PostgreSQL server on a loopback port, with trust

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/probekit/probekit/examples/internal/prereq"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 // Redis is a private redis-server on a loopback port, without persistence.

@@ -22,7 +22,7 @@ import (
 )
 
 // Prefix begins the message of every skip for something the machine
-// lacks, in this module and in the root module's tests alike.
+// lacks, in every module of this repository.
 const Prefix = "missing prerequisite: "
 
 // Skip skips t with the message Prefix + what + ": " + err. what names the

@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/probekit/probekit/examples/internal/prereq"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
