@@ -9,8 +9,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/probekit/probekit/internal/prereq"
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/internal/prereq"
 	"github.com/probekit/probekit/prommetrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"

@@ -18,8 +18,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/probekit/probekit/checks"
-	"github.com/probekit/probekit/internal/prereq"
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 func TestMain(m *testing.M) {

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/probekit/probekit/internal/prereq"
 	"github.com/probekit/probekit/examples/internal/privdb"
 	"github.com/probekit/probekit/examples/internal/proctest"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 // promLimit bounds each wait for Prometheus to see something: scrapes and
