@@ -1,0 +1,92 @@
+// Command quickstart is the README's quick start as a program you can run:
+// a service whose liveness is a heartbeat of its work loop and whose
+// readiness depends on PostgreSQL, starting not ready and draining on
+// SIGTERM.
+//
+//	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres go run ./examples/quickstart -addr :8080
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/probekit/probekit/checks"
+	"github.com/probekit/probekit/health"
+)
+
+func main() {
+	addr := flag.String("addr", ":8080", "listen on this address")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	reg := health.New(health.StartNotReady("warming up")) // readiness fails until SetReady(true)
+	defer reg.Close()
+
+	hb := checks.NewHeartbeat(time.Minute) // hb.Beat() from the work loop
+	if err := reg.Register(health.Liveness, "worker", hb.Check()); err != nil {
+		log.Fatal(err) // a bad name, option or check is refused here, at start-up
+	}
+	if err := reg.Register(health.Readiness, "postgres", checks.SQL(db),
+		health.Dependency(), health.Every(10*time.Second)); err != nil { // behind a breaker, in the background
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	if err := reg.Mount(mux); err != nil { // "/", "/ready", "/livez", "/readyz", "/startupz", one path per check
+		log.Fatal(err)
+	}
+
+	go work(ctx, hb)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("quickstart listening on %s\n", ln.Addr())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	reg.SetReady(true) // warm-up done
+
+	<-ctx.Done()                                   // SIGTERM
+	reg.Drain(context.Background(), 2*time.Second) // readiness fails, liveness passes, still serving
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil { // finish in-flight requests
+		log.Print(err)
+	}
+}
+
+// work stands for the service's work loop: each round beats the heartbeat,
+// so liveness fails if the loop wedges for more than a minute.
+func work(ctx context.Context, hb *checks.Heartbeat) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		hb.Beat()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
