@@ -121,3 +121,47 @@ func (s *Server) hubRunning() bool {
 	defer s.watch.mu.Unlock()
 	return s.watch.cancel != nil
 }
+
+// TestProbeVerdictCountsAsFresh: the hub re-runs a watched on-request check
+// only once its latest verdict, whoever's run took it, is WatchPoll old, so
+// watchers add no runs to a check that probes run often enough.
+func TestProbeVerdictCountsAsFresh(t *testing.T) {
+	reg := health.New()
+	defer func() { assert.NoError(t, reg.Close()) }()
+	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error { return nil }))
+	const poll = time.Hour
+	hs, err := NewServer(reg, Settings{WatchPoll: poll})
+	require.NoError(t, err)
+	// A feed without a hub, so that refresh runs only when the test says.
+	hs.watch.feeds["db"] = &feed{subs: map[*watcher]struct{}{}}
+	ctx := context.Background()
+
+	due, _ := hs.refresh(ctx)
+	require.Len(t, due, 1, "never run: due at once")
+	assert.Equal(t, "db", due[0].Name)
+	assert.Equal(t, healthpb.HealthCheckResponse_ServingStatus(-1), hs.feedStatus("db"),
+		"held: the pending status of a check that never ran is not published")
+	hs.poll(ctx, due)
+	due, _ = hs.refresh(ctx)
+	assert.Empty(t, due, "just ran")
+	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, hs.feedStatus("db"))
+
+	// A probe's run, not the hub's, is as fresh.
+	hs2, err := NewServer(reg, Settings{WatchPoll: poll})
+	require.NoError(t, err)
+	hs2.watch.feeds["db"] = &feed{subs: map[*watcher]struct{}{}}
+	probed := time.Now()
+	_, err = reg.CheckEntry(ctx, health.Readiness, "db") // what an HTTP or gRPC probe does
+	require.NoError(t, err)
+	due, next := hs2.refresh(ctx)
+	assert.Empty(t, due, "a probe ran it just now")
+	assert.WithinRange(t, next, probed.Add(poll), time.Now().Add(poll), "due one WatchPoll after the probe's verdict")
+
+	// Once the verdict is WatchPoll old, it is due.
+	hs3, err := NewServer(reg, Settings{WatchPoll: time.Millisecond})
+	require.NoError(t, err)
+	hs3.watch.feeds["db"] = &feed{subs: map[*watcher]struct{}{}}
+	time.Sleep(2 * time.Millisecond)
+	due, _ = hs3.refresh(ctx)
+	assert.Len(t, due, 1)
+}
