@@ -25,6 +25,7 @@ type Registry struct {
 	parent       context.Context // values for check contexts (WithContext)
 	stopParent   func() bool
 	closed       atomic.Bool
+	stopped      chan struct{} // closed by shutdown: Done
 	tasks        tracker
 
 	subsMu  sync.Mutex                 // serialises changes of subs
@@ -73,6 +74,7 @@ func New(opts ...Option) *Registry {
 		details: st.details,
 		parent:  st.parent,
 		byName:  make(map[string]*check),
+		stopped: make(chan struct{}),
 	}
 	r.tasks.init()
 	r.ready.offErr, r.alive.offErr = ErrNotReady, ErrBroken
@@ -327,5 +329,12 @@ func (r *Registry) shutdown() {
 		c.stop()
 	}
 	r.tasks.close()
+	close(r.stopped)
 	r.wake()
 }
+
+// Done returns a channel that is closed when the registry stops: when
+// Close or CloseContext is called, or the context of WithContext ends.
+// Consumers that serve the registry's state (watch streams, say) can end
+// with it.
+func (r *Registry) Done() <-chan struct{} { return r.stopped }

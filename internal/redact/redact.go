@@ -93,7 +93,37 @@ func String(s string) string {
 	if strings.IndexByte(s, '@') >= 0 && strings.IndexByte(s, '(') >= 0 {
 		s = mysqlUserinfo(s)
 	}
+	if strings.IndexByte(s, '@') >= 0 && strings.IndexByte(s, ':') >= 0 {
+		s = bareUserinfo(s)
+	}
 	return s
+}
+
+// bareUserinfo hides the password of user:password@host written without a
+// scheme, as dialers and gRPC quote a target: in each blank-separated word
+// that holds no "://", what lies between the first ':' and the last '@'.
+// A word without a ':' before its '@' (an e-mail address) is left alone.
+func bareUserinfo(s string) string {
+	var b strings.Builder
+	for s != "" {
+		i := strings.IndexAny(s, " \t\n\"'`()<>,;")
+		word, rest := s, ""
+		if i >= 0 {
+			word, rest = s[:i], s[i:]
+		}
+		at := strings.LastIndexByte(word, '@')
+		colon := strings.IndexByte(word, ':')
+		if at > 0 && colon >= 0 && colon < at && !strings.Contains(word, "://") && word[colon+1:at] != Mask && colon+1 < at {
+			word = word[:colon+1] + Mask + word[at:]
+		}
+		b.WriteString(word)
+		if rest == "" {
+			break
+		}
+		b.WriteByte(rest[0])
+		s = rest[1:]
+	}
+	return b.String()
 }
 
 // secretWords are the words of secretKey (and colonPair, authorization):

@@ -80,6 +80,11 @@ func TestString(t *testing.T) {
 		{name: "basic", in: "authorization=Basic SECRET=", want: "authorization=xxxxx"},
 		{name: "bare bearer", in: "sent bearer SECRET.abc-def to api", want: "sent bearer xxxxx to api"},
 
+		// user:password@host without a scheme, as dialers and gRPC quote a target.
+		{name: "bare userinfo", in: `dial tcp: lookup app:SECRET@db.internal: no such host`, want: `dial tcp: lookup app:xxxxx@db.internal: no such host`},
+		{name: "bare userinfo in quotes", in: `parse target "app:SE@CRET@db:443"`, want: `parse target "app:xxxxx@db:443"`, secrets: []string{"SE@CRET", "CRET"}},
+		{name: "e-mail address", in: "sent to ops@example.com: ok", want: "sent to ops@example.com: ok", secrets: []string{}},
+
 		// Nothing to hide.
 		{name: "plain", in: "dial tcp 10.0.0.7:5432: connect: connection refused", want: "dial tcp 10.0.0.7:5432: connect: connection refused", secrets: []string{}},
 		{name: "password in prose", in: "password authentication failed for user \"app\"", want: "password authentication failed for user \"app\"", secrets: []string{}},
