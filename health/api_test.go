@@ -365,3 +365,24 @@ func TestStuckObserverLosesTheNewestAndIsToldSo(t *testing.T) {
 	assert.LessOrEqual(t, d.runs+d.events, health.DefaultQueueLen+1, "more items queued than the bound")
 	assert.Equal(t, []health.RunResult{health.RunPass, health.RunWarn, health.RunFail, health.RunTimeout, health.RunPanic, health.RunBreakerOpen}, health.RunResults())
 }
+
+func TestDoneClosesWhenTheRegistryStops(t *testing.T) {
+	r := health.New()
+	select {
+	case <-r.Done():
+		t.Fatal("done before Close")
+	default:
+	}
+	require.NoError(t, r.Close())
+	<-r.Done()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	r = health.New(health.WithContext(ctx))
+	defer r.Close()
+	cancel()
+	select {
+	case <-r.Done():
+	case <-time.After(waitLimit):
+		t.Fatal("not done when the WithContext context ended")
+	}
+}
