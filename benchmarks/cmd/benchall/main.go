@@ -6,7 +6,7 @@
 //
 // It runs BenchmarkReadiness (4 runs of the test binary, each timing every
 // subject once), then the loopback benchmark (wrk against real servers on
-// 127.0.0.1, 3 rounds of 5 s per subject), writes the raw results,
+// 127.0.0.1, 5 rounds of 3 s per subject), writes the raw results,
 // benchstat's comparison and the tables to results/, and splices the
 // tables into README.md between its benchtable markers. With -quick it runs everything once, briefly, into a
 // temporary directory and leaves README.md alone: that is what CI runs, so
@@ -49,11 +49,12 @@ type options struct {
 
 func main() {
 	var o options
+	lo := loopback.Default("") // the loopback defaults, in one place
 	flag.IntVar(&o.count, "count", 4, "in-process: runs of the benchmark binary, each timing every subject once (the table shows the median)")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "in-process: go test -benchtime of each run")
-	flag.IntVar(&o.rounds, "rounds", 3, "loopback: rounds (every subject once per round)")
-	flag.DurationVar(&o.duration, "duration", 5*time.Second, "loopback: wrk duration per subject and round (whole seconds)")
-	flag.DurationVar(&o.warmup, "warmup", time.Second, "loopback: unrecorded wrk run per subject before round 1 (0 for none)")
+	flag.IntVar(&o.rounds, "rounds", lo.Rounds, "loopback: rounds (every subject once per round)")
+	flag.DurationVar(&o.duration, "duration", lo.Load.Duration, "loopback: wrk duration per subject and round (whole seconds)")
+	flag.DurationVar(&o.warmup, "warmup", lo.Warmup, "loopback: unrecorded wrk run per subject before round 1 (0 for none)")
 	flag.StringVar(&o.out, "out", "results", "directory for the raw results, benchstat's comparison and the tables")
 	flag.StringVar(&o.readme, "readme", "README.md", `file whose benchtable section gets the tables ("" for none)`)
 	flag.BoolVar(&o.quick, "quick", false, "run everything once, briefly (-count 1 -benchtime 1x -rounds 1 -duration 1s -warmup 0), into a temporary -out unless one is given, without touching the README")

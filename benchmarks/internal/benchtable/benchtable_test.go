@@ -72,6 +72,9 @@ func TestReadRealSamples(t *testing.T) {
 	if m, _ := lo.Series[1].Median("x-bare"); m != (0.0841+0.1255)/2 {
 		t.Errorf("median ratio %v", m)
 	}
+	if l, h, ok := lo.Series[1].Range("x-bare"); !ok || l != 0.0841 || h != 0.1255 {
+		t.Errorf("range of ratios %v–%v", l, h)
+	}
 	if !strings.HasPrefix(lo.Config["wrk"], "wrk ") {
 		t.Errorf("config %v", lo.Config)
 	}

@@ -42,6 +42,16 @@ func (s *Series) Median(unit string) (float64, bool) {
 	return v[len(v)/2], true
 }
 
+// Range returns the smallest and largest samples of unit, and false if
+// there is none.
+func (s *Series) Range(unit string) (lo, hi float64, ok bool) {
+	v := s.Values[unit]
+	if len(v) == 0 {
+		return 0, 0, false
+	}
+	return slices.Min(v), slices.Max(v), true
+}
+
 // Samples returns the number of samples of unit.
 func (s *Series) Samples(unit string) int { return len(s.Values[unit]) }
 

@@ -136,18 +136,20 @@ func writeLoopback(b *bytes.Buffer, f *File) {
 		return
 	}
 	fmt.Fprintf(b, "%s with `%s`, each subject once per round, %d rounds in a rotated order; medians. "+
-		"× bare is the median of each round's req/s divided by the bare handler's in the same mode and round.\n\n",
+		"× bare is the median of each round's req/s divided by the bare handler's in the same mode and round; "+
+		"the range is the lowest and highest of those ratios, a measure of how noisy the machine was.\n\n",
 		config([]*File{f}, "wrk"), config([]*File{f}, "wrk-args"), minSamples(f, "req/s"))
-	b.WriteString("| checks | kind | mode | library | req/s | × bare (same round) | p50 latency | p99 latency |\n")
-	b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| checks | kind | mode | library | req/s | × bare (same round) | range | p50 latency | p99 latency |\n")
+	b.WriteString("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, s := range f.Series {
 		rps, _ := s.Median("req/s")
 		x, _ := s.Median("x-bare")
+		lo, hi, _ := s.Range("x-bare")
 		p50, _ := s.Median("p50-sec")
 		p99, _ := s.Median("p99-sec")
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %.2f–%.2f | %s | %s |\n",
 			cell(s.Keys["checks"]), cell(s.Keys["kind"]), cell(s.Keys["mode"]), cell(s.Keys["lib"]),
-			count(rps), ratio(x), latency(p50), latency(p99))
+			count(rps), ratio(x), lo, hi, latency(p50), latency(p99))
 	}
 	b.WriteString("\n")
 }
