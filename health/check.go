@@ -53,8 +53,8 @@ type check struct {
 	status  Status
 	real    bool        // a real (not pending) status has been announced
 	timer   *time.Timer // fires at the current run's deadline
-	sched   *time.Timer // background checks: starts the next run
 	execFn  func()      // c.exec, made once, so that starting a run allocates only the run
+	sched   *time.Timer // background checks: starts the next run
 
 	// The last error text exec redacted, and the result: a failing check
 	// usually fails the same way run after run. Only exec touches them, and
@@ -234,9 +234,10 @@ func (c *check) start(f *flight) bool {
 		closed := c.r.closed.Load()
 		c.mu.Unlock()
 		if closed {
-			c.record(outcome{start: now, err: ErrClosed, msg: ErrClosed.Error(), kind: RunFail}, nil)
+			c.record(&outcome{start: now, err: ErrClosed, msg: ErrClosed.Error(), kind: RunFail}, nil)
 		} else {
-			c.record(c.breaker.refuse(outcome{start: now, err: ErrStillRunning, msg: ErrStillRunning.Error(), kind: RunTimeout}), nil)
+			o := c.breaker.refuse(outcome{start: now, err: ErrStillRunning, msg: ErrStillRunning.Error(), kind: RunTimeout})
+			c.record(&o, nil)
 		}
 		return false
 	}
@@ -250,13 +251,13 @@ func (c *check) start(f *flight) bool {
 	if c.breaker != nil {
 		allow, o := c.breaker.admit(now)
 		if allow == nil {
-			c.conclude(x, o, false)
+			c.conclude(x, &o, false)
 			return f != nil
 		}
 		x.allow = allow
 	}
 	if !c.r.tasks.add() {
-		c.conclude(x, outcome{start: now, err: ErrClosed, msg: ErrClosed.Error(), kind: RunFail, canceled: true}, false)
+		c.conclude(x, &outcome{start: now, err: ErrClosed, msg: ErrClosed.Error(), kind: RunFail, canceled: true}, false)
 		return f != nil
 	}
 	c.mu.Lock()
@@ -264,15 +265,20 @@ func (c *check) start(f *flight) bool {
 	if c.execFn == nil {
 		c.execFn = c.exec
 	}
-	if c.timer == nil {
-		c.timer = time.AfterFunc(time.Until(x.deadline), c.expire)
-	} else {
-		c.timer.Reset(time.Until(x.deadline))
-	}
+	c.armLocked(c.cfg.timeout)
 	exec := c.execFn
 	c.mu.Unlock()
-	go exec()
+	go exec() // a func value without arguments: the go statement allocates nothing
 	return f != nil
+}
+
+// armLocked sets the check's timer to fire in d. c.mu must be held.
+func (c *check) armLocked(d time.Duration) {
+	if c.timer == nil {
+		c.timer = time.AfterFunc(d, c.expire)
+	} else {
+		c.timer.Reset(d)
+	}
 }
 
 // exec runs the check on its own goroutine. Everything that calls user
@@ -286,6 +292,16 @@ func (c *check) exec() {
 	o := outcome{start: x.start}
 	defer c.finish(x, &o)
 	o.err = c.fn(x)
+	c.judge(x, &o)
+}
+
+// judge reads the check's error and observation on the check's goroutine,
+// where their methods (user code) are contained, and fixes what the run
+// reports. It is a function of its own, as are the other steps of a run,
+// so that a run's goroutine needs little stack: a run costs no stack growth.
+//
+//go:noinline
+func (c *check) judge(x *run, o *outcome) {
 	o.stage = inErrorMethods
 	if o.err != nil {
 		// Drivers echo their DSNs into errors: the text the registry logs
@@ -304,19 +320,26 @@ func (c *check) exec() {
 	}
 	o.stage = inMarshalJSON
 	if obs := x.seal(); obs != nil {
-		raw, err := json.Marshal(obs.Value)
-		switch {
-		case err != nil:
-			c.r.logf(slog.LevelWarn, "health: observed value dropped: it does not encode as JSON",
-				slog.String("check", c.name), slog.String("error", safeError(err)))
-		case len(raw) > maxObservation:
-			c.r.logf(slog.LevelWarn, "health: observed value dropped: its JSON is too long",
-				slog.String("check", c.name), slog.Int("bytes", len(raw)), slog.Int("max", maxObservation))
-		default:
-			o.obs, o.raw = obs, raw
-		}
+		c.encode(obs, o)
 	}
 	o.stage = finished
+}
+
+// encode keeps the JSON of what the check observed, or logs why not.
+//
+//go:noinline
+func (c *check) encode(obs *Observation, o *outcome) {
+	raw, err := json.Marshal(obs.Value)
+	switch {
+	case err != nil:
+		c.r.logf(slog.LevelWarn, "health: observed value dropped: it does not encode as JSON",
+			slog.String("check", c.name), slog.String("error", safeError(err)))
+	case len(raw) > maxObservation:
+		c.r.logf(slog.LevelWarn, "health: observed value dropped: its JSON is too long",
+			slog.String("check", c.name), slog.Int("bytes", len(raw)), slog.Int("max", maxObservation))
+	default:
+		o.obs, o.raw = obs, raw
+	}
 }
 
 // redacted returns msg clipped, with its credentials hidden.
@@ -335,21 +358,29 @@ const maxObservation = 1 << 10
 // run's verdict and gives the verdict, unless the timeout gave it first.
 func (c *check) finish(x *run, o *outcome) {
 	if o.stage != finished {
-		in := "check"
-		switch o.stage {
-		case inErrorMethods:
-			in = "a method of the check's error"
-		case inMarshalJSON:
-			in = "MarshalJSON of the check's observed value"
-		}
-		pe := newPanicError(in, recover(), debug.Stack())
-		c.r.logf(slog.LevelError, "health check panicked", slog.String("group", c.group.String()),
-			slog.String("check", c.name), slog.String("panic", pe.msg), slog.String("stack", string(pe.Stack)))
-		*o = outcome{start: x.start, err: pe, msg: pe.msg, kind: RunPanic}
+		c.panicked(x, o, recover()) // recover must be called here, by the deferred function itself
 	}
 	x.cancel(context.Canceled) // the run is over: release what the check derived from ctx
-	c.conclude(x, *o, true)
+	c.conclude(x, o, true)
 	c.r.tasks.done()
+}
+
+// panicked makes o the verdict of a run whose user code panicked with v
+// (nil: called runtime.Goexit), and logs it.
+//
+//go:noinline
+func (c *check) panicked(x *run, o *outcome, v any) {
+	in := "check"
+	switch o.stage {
+	case inErrorMethods:
+		in = "a method of the check's error"
+	case inMarshalJSON:
+		in = "MarshalJSON of the check's observed value"
+	}
+	pe := newPanicError(in, v, debug.Stack())
+	c.r.logf(slog.LevelError, "health check panicked", slog.String("group", c.group.String()),
+		slog.String("check", c.name), slog.String("panic", pe.msg), slog.String("stack", string(pe.Stack)))
+	*o = outcome{start: x.start, err: pe, msg: pe.msg, kind: RunPanic, stage: finished}
 }
 
 // expire is the timer's function: it gives an overrunning run its verdict
@@ -357,7 +388,17 @@ func (c *check) finish(x *run, o *outcome) {
 func (c *check) expire() {
 	c.mu.Lock()
 	x := c.cur
-	if x == nil || time.Now().Before(x.deadline) { // fired for an earlier run
+	c.mu.Unlock()
+	if x != nil {
+		c.expireRun(x)
+	}
+}
+
+// expireRun gives run x its timeout verdict if its deadline has passed and
+// it has none yet (the timer may fire late, for an earlier run).
+func (c *check) expireRun(x *run) {
+	c.mu.Lock()
+	if c.cur != x || time.Now().Before(x.deadline) {
 		c.mu.Unlock()
 		return
 	}
@@ -368,14 +409,14 @@ func (c *check) expire() {
 	c.mu.Unlock()
 	x.cancel(context.DeadlineExceeded)
 	x.seal()
-	c.conclude(x, outcome{start: x.start, err: err, msg: err.Error(), kind: RunTimeout}, false)
+	c.conclude(x, &outcome{start: x.start, err: err, msg: err.Error(), kind: RunTimeout}, false)
 }
 
 // conclude gives run x its verdict o, unless it already has one; fromExec
 // says the check has returned. The breaker hears of the call before anyone
 // sees the verdict, so the next probe already finds the breaker as this run
 // left it.
-func (c *check) conclude(x *run, o outcome, fromExec bool) {
+func (c *check) conclude(x *run, o *outcome, fromExec bool) {
 	c.mu.Lock()
 	if fromExec {
 		c.busy = nil // before the verdict is out: the next run may start at once
@@ -391,7 +432,7 @@ func (c *check) conclude(x *run, o outcome, fromExec bool) {
 	waiters := x.waiters
 	c.mu.Unlock()
 	if x.allow != nil {
-		o = c.breaker.report(x.allow, o)
+		c.reportCall(x, o)
 	}
 	if c.r.closed.Load() && o.canceled {
 		if c.background() { // closing: keep the last real result
@@ -403,9 +444,14 @@ func (c *check) conclude(x *run, o outcome, fromExec bool) {
 	c.record(o, waiters)
 }
 
+// reportCall tells the breaker how the run's call went.
+//
+//go:noinline
+func (c *check) reportCall(x *run, o *outcome) { *o = c.breaker.report(x.allow, *o) }
+
 // record stores a verdict, announces what changed, tells the waiting probes
 // and the observers, and schedules a background check's next run.
-func (c *check) record(o outcome, waiters []*flight) {
+func (c *check) record(o *outcome, waiters []*flight) {
 	now := time.Now()
 	res := result{kind: o.kind, err: o.err, msg: o.msg, at: now, dur: now.Sub(o.start), obs: o.obs, raw: o.raw}
 	switch {
@@ -431,11 +477,20 @@ func (c *check) record(o outcome, waiters []*flight) {
 	}
 	// Observers hear of the run before the probes do, so that they hear of
 	// a check's runs in the order of their verdicts.
-	c.r.observeRun(Run{Group: c.group, Check: c.name, Result: res.kind, Status: res.status, Start: o.start, Duration: res.dur, Err: res.err})
+	if c.r.runSubs.Load() > 0 {
+		c.observe(&res, o.start)
+	}
 	notify(waiters)
 	if c.background() {
 		c.scheduleNext()
 	}
+}
+
+// observe tells the observers of a recorded run.
+//
+//go:noinline
+func (c *check) observe(res *result, start time.Time) {
+	c.r.observeRun(Run{Group: c.group, Check: c.name, Result: res.kind, Status: res.status, Start: start, Duration: res.dur, Err: res.err})
 }
 
 func notify(waiters []*flight) {

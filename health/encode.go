@@ -6,8 +6,56 @@ import (
 	"unicode/utf8"
 )
 
-// jsonTime is the format of times in JSON bodies: RFC 3339, milliseconds.
+// jsonTime is the format of times in JSON bodies: RFC 3339 in UTC, with
+// milliseconds. appendTime writes it.
 const jsonTime = "2006-01-02T15:04:05.000Z07:00"
+
+// appendTime appends t in UTC as jsonTime lays it out, formatting the
+// date and time of day once per second rather than once per entry.
+func (b *body) appendTime(out []byte, t time.Time) []byte {
+	t = t.UTC()
+	if sec := t.Unix(); sec != b.sec || b.secBuf[0] == 0 {
+		b.sec = sec
+		year, month, day := t.Date()
+		hour, minute, second := t.Clock()
+		buf := b.secBuf[:0]
+		buf = appendDigits(buf, year, 4)
+		buf = append(buf, '-')
+		buf = appendDigits(buf, int(month), 2)
+		buf = append(buf, '-')
+		buf = appendDigits(buf, day, 2)
+		buf = append(buf, 'T')
+		buf = appendDigits(buf, hour, 2)
+		buf = append(buf, ':')
+		buf = appendDigits(buf, minute, 2)
+		buf = append(buf, ':')
+		buf = appendDigits(buf, second, 2)
+		if len(buf) != 19 { // a year outside 0000-9999: let the time package say it
+			b.secBuf[0] = 0
+			return t.AppendFormat(out, jsonTime)
+		}
+	}
+	out = append(out, b.secBuf[:19]...)
+	out = append(out, '.')
+	out = appendDigits(out, t.Nanosecond()/int(time.Millisecond), 3)
+	return append(out, 'Z')
+}
+
+// appendDigits appends n, which must not be negative, in at least width
+// digits.
+func appendDigits(out []byte, n, width int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for n >= 10 || width > 1 {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		width--
+	}
+	i--
+	buf[i] = byte('0' + n)
+	return append(out, buf[i:]...)
+}
 
 // oneLine folds runs of white space (newlines included) into single spaces
 // and cuts s at a rune boundary after at most limit bytes, adding "…".

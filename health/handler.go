@@ -279,6 +279,10 @@ type body struct {
 	notes  []string // remarks on the request
 	excl   []string // entries left out by ?exclude=
 	render renderState
+	// The last second appendTime formatted: a report's times mostly fall
+	// in the same second.
+	sec    int64
+	secBuf [20]byte
 }
 
 type span struct {

@@ -170,7 +170,7 @@ func (b *body) jsonEntry(out []byte, v *entryView) []byte {
 	out = append(out, '"')
 	if !v.at.IsZero() {
 		out = append(out, `,"time":"`...)
-		out = v.at.UTC().AppendFormat(out, jsonTime)
+		out = b.appendTime(out, v.at)
 		out = append(out, '"')
 	}
 	if v.dur > 0 {
@@ -192,7 +192,7 @@ func (b *body) jsonEntry(out []byte, v *entryView) []byte {
 		out = append(out, '"')
 		if !v.lastGood.IsZero() {
 			out = append(out, `,"lastSuccess":"`...)
-			out = v.lastGood.UTC().AppendFormat(out, jsonTime)
+			out = b.appendTime(out, v.lastGood)
 			out = append(out, '"')
 			if !v.at.IsZero() {
 				out = append(out, `,"sinceLastSuccess":"`...)
