@@ -68,7 +68,8 @@ type result struct {
 	status Status
 	kind   RunResult
 	err    error
-	msg    string // err's text, taken once on the run's goroutine
+	msg    string // err's text, taken once on the run's goroutine, redacted and clipped
+	pinned int    // the length of err's own text
 	at     time.Time
 	dur    time.Duration
 	obs    *Observation
@@ -194,6 +195,7 @@ type outcome struct {
 	start    time.Time
 	err      error
 	msg      string
+	pinned   int       // len(err.Error()), before redaction and clipping
 	kind     RunResult // RunFail stands for "pass, warn or fail by judgement"
 	warn     bool      // the error is a Warn
 	canceled bool      // the error says the context was cancelled
@@ -218,6 +220,7 @@ const (
 // code and without waiting.
 func (c *check) start(f *flight) bool {
 	now := time.Now()
+	c.r.parentEnded() // closes the registry if its context has ended
 	c.mu.Lock()
 	if x := c.cur; x != nil {
 		if f != nil {
@@ -306,7 +309,8 @@ func (c *check) judge(x *run, o *outcome) {
 	if o.err != nil {
 		// Drivers echo their DSNs into errors: the text the registry logs
 		// and (with ShowDetails) serves is redacted, whoever made the error.
-		o.msg = c.redacted(o.err.Error())
+		raw := o.err.Error()
+		o.msg, o.pinned = c.redacted(raw), len(raw)
 		o.warn = chainHas(o.err, isWarning)
 		o.canceled = chainHas(o.err, is(context.Canceled))
 		if !time.Now().Before(x.deadline) || chainHas(o.err, is(context.DeadlineExceeded)) {
@@ -453,7 +457,7 @@ func (c *check) reportCall(x *run, o *outcome) { *o = c.breaker.report(x.allow, 
 // and the observers, and schedules a background check's next run.
 func (c *check) record(o *outcome, waiters []*flight) {
 	now := time.Now()
-	res := result{kind: o.kind, err: o.err, msg: o.msg, at: now, dur: now.Sub(o.start), obs: o.obs, raw: o.raw}
+	res := result{kind: o.kind, err: o.err, msg: o.msg, pinned: o.pinned, at: now, dur: now.Sub(o.start), obs: o.obs, raw: o.raw}
 	switch {
 	case o.err == nil:
 		res.status, res.kind = StatusPass, RunPass
@@ -490,7 +494,7 @@ func (c *check) record(o *outcome, waiters []*flight) {
 //
 //go:noinline
 func (c *check) observe(res *result, start time.Time) {
-	c.r.observeRun(Run{Group: c.group, Check: c.name, Result: res.kind, Status: res.status, Start: start, Duration: res.dur, Err: res.err})
+	c.r.observeRun(Run{Group: c.group, Check: c.name, Result: res.kind, Status: res.status, Start: start, Duration: res.dur, Err: res.err}, len(res.msg)+res.pinned)
 }
 
 func notify(waiters []*flight) {
@@ -538,6 +542,9 @@ func (c *check) announce() {
 	ev := Event{Group: c.group, Check: c.name, From: c.status, To: s}
 	if s != StatusPass {
 		ev.Err, ev.msg = err, msg
+		if c.has && err == c.last.err {
+			ev.pinned = c.last.pinned
+		}
 	}
 	c.status = s
 	c.r.settle(&ev)

@@ -133,7 +133,11 @@ func (r *Registry) settle(ev *Event) {
 		}
 		res := e.result(r)
 		if res.Status != r.reportedOwn[i] {
-			r.publish(Event{Time: now, Group: e.group, Check: e.name, From: r.reportedOwn[i], To: res.Status, Err: res.Err})
+			ev := Event{Time: now, Group: e.group, Check: e.name, From: r.reportedOwn[i], To: res.Status, Err: res.Err}
+			if res.Err != nil {
+				ev.msg = res.Err.Error() // the registry's own error: no user code
+			}
+			r.publish(ev)
 			r.reportedOwn[i] = res.Status
 		}
 	}

@@ -183,9 +183,11 @@ func newTimeoutError(timeout time.Duration, cause error, causeMsg string) *timeo
 // call is in flight).
 var ErrBreakerOpen = errors.New("circuit breaker open")
 
-// clip bounds an error message kept for reports and logs.
+// clip bounds an error message or a switch's reason kept for reports and
+// logs, to 1 KiB: a log line needs no more, and a stuck hook's queue holds
+// less.
 func clip(s string) string {
-	const maxMsg = 4 << 10
+	const maxMsg = 1 << 10
 	if len(s) > maxMsg {
 		return s[:maxMsg] + "…"
 	}

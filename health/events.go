@@ -35,7 +35,8 @@ type Event struct {
 	// dependency check and Group is Readiness.
 	Breaker *BreakerChange
 
-	msg string // Err's text, taken where user code is contained
+	msg    string // Err's text, taken where user code is contained
+	pinned int    // the length of Err's own text, which the event keeps alive
 }
 
 // RunResult says how one run of a check ended, in the terms metrics count
@@ -128,9 +129,16 @@ type DropObserver interface {
 
 // DefaultQueueLen is how many items (events, runs, log records) a hook, an
 // observer or the logger may fall behind before newer items are dropped
-// for it. Dropping is counted and logged, so that a consumer stuck for good
-// costs bounded memory and no probe ever waits for it.
+// for it; they are dropped sooner if those it holds take more than about a
+// MiB (events carry their reasons). Dropping is logged at once, and counted
+// when the consumer catches up (an observer that is a DropObserver is told
+// the count), so that a consumer stuck for good costs bounded memory and no
+// probe ever waits for it.
 const DefaultQueueLen = 4096
+
+// maxQueueBytes bounds what one consumer's queue holds, by an estimate of
+// its items' sizes.
+const maxQueueBytes = 1 << 20
 
 // AddObserver makes the registry report every run and every event to o
 // from now on, and returns a function that stops it (calling it more than
@@ -181,6 +189,7 @@ type item struct {
 	run     Run
 	log     *logRecord
 	dropped int // a report of items lost (observers only)
+	size    int // an estimate of the memory it holds, for maxQueueBytes
 }
 
 type logRecord struct {
@@ -201,8 +210,10 @@ type mailbox struct {
 
 	mu      sync.Mutex
 	queue   []item
+	bytes   int // the queue's items' sizes
 	running bool
-	dropped int // since the last report
+	dropped int  // since the last report
+	warned  bool // the current run of drops has been logged
 }
 
 func (r *Registry) newMailbox(kind string, deliver func(*item)) *mailbox {
@@ -211,12 +222,19 @@ func (r *Registry) newMailbox(kind string, deliver func(*item)) *mailbox {
 
 // post queues it, starting the delivery goroutine if none is running.
 func (m *mailbox) post(it item) {
+	it.size += 256 // the item itself, roughly
 	m.mu.Lock()
-	if len(m.queue) >= DefaultQueueLen {
+	if len(m.queue) >= DefaultQueueLen || m.bytes+it.size > maxQueueBytes {
 		m.dropped++
+		warn := !m.warned && m.kind != "logger"
+		m.warned = true
 		m.mu.Unlock()
+		if warn {
+			m.r.logf(slog.LevelWarn, "health: a "+m.kind+" is not keeping up; newer items are dropped for it until it does")
+		}
 		return
 	}
+	m.bytes += it.size
 	m.queue = append(m.queue, it)
 	if m.running {
 		m.mu.Unlock()
@@ -255,8 +273,10 @@ func (m *mailbox) pump() {
 		it := m.queue[0]
 		m.queue[0] = item{}
 		m.queue = m.queue[1:]
+		m.bytes -= it.size
 		if len(m.queue) == 0 {
 			m.queue = nil // let the backing array go
+			m.warned = false
 		}
 		dropped := m.dropped
 		m.dropped = 0
@@ -295,19 +315,21 @@ func (m *mailbox) call(it *item) {
 
 // publish delivers ev to the logger, the hooks and the observers.
 func (r *Registry) publish(ev Event) {
+	size := len(ev.msg) + max(ev.pinned, len(ev.msg)) // the text, and the error it came from
 	for _, m := range *r.subs.Load() {
-		m.post(item{ev: ev})
+		m.post(item{ev: ev, size: size})
 	}
 }
 
-// observeRun delivers run to the observers.
-func (r *Registry) observeRun(run Run) {
+// observeRun delivers run, which holds about size bytes of error text, to
+// the observers.
+func (r *Registry) observeRun(run Run, size int) {
 	if r.runSubs.Load() == 0 {
 		return
 	}
 	for _, m := range *r.subs.Load() {
 		if m.runs {
-			m.post(item{isRun: true, run: run})
+			m.post(item{isRun: true, run: run, size: size})
 		}
 	}
 }
@@ -315,7 +337,13 @@ func (r *Registry) observeRun(run Run) {
 // logf sends a record to the logger, if there is one, through its mailbox.
 func (r *Registry) logf(level slog.Level, msg string, attrs ...slog.Attr) {
 	if r.logbox != nil {
-		r.logbox.post(item{log: &logRecord{level: level, msg: msg, attrs: attrs}})
+		size := len(msg)
+		for _, a := range attrs {
+			if a.Value.Kind() == slog.KindString {
+				size += len(a.Value.String())
+			}
+		}
+		r.logbox.post(item{log: &logRecord{level: level, msg: msg, attrs: attrs}, size: size})
 	}
 }
 

@@ -23,7 +23,7 @@ type Registry struct {
 	details      func(*http.Request) bool
 	detailsGuard guard
 	parent       context.Context // values for check contexts (WithContext)
-	stopParent   func() bool
+	parentDone   <-chan struct{} // of the WithContext context; nil if it never ends
 	closed       atomic.Bool
 	stopped      chan struct{} // closed by shutdown: Done
 	tasks        tracker
@@ -90,24 +90,51 @@ func New(opts ...Option) *Registry {
 	if st.notReady != nil {
 		r.ready.set(false, *st.notReady)
 	}
-	r.stopParent = watchParent(r.parent, r.shutdown, r.logf)
+	r.parentDone = r.watchParent(r.parent)
 	r.settle(nil) // announce the first statuses
 	return r
 }
 
-// watchParent calls stop when parent is done. parent is user code: a
-// context whose Done panics is treated as one that never ends, and logged.
-func watchParent(parent context.Context, stop func(), logf func(slog.Level, string, ...slog.Attr)) (cancel func() bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			logf(slog.LevelError, "health: WithContext: the context panicked; the registry ignores it", slog.String("panic", describePanic(v)))
-			cancel = func() bool { return false }
+// watchParent arranges for stop to run when parent is done, and returns
+// parent's Done channel (nil if it never ends). parent is user code: its
+// Done is called once, on a goroutine of its own and waited for at most
+// ShowDetailsWait, and a Done that panics, calls runtime.Goexit or hangs is
+// taken for a context that never ends, and logged. Neither Err nor Value is
+// ever called, so a context that lies there cannot stop the watch.
+func (r *Registry) watchParent(parent context.Context) <-chan struct{} {
+	var failed *PanicError
+	done := boundedCall(&guard{}, ShowDetailsWait, "the Done method of the WithContext context", (<-chan struct{})(nil),
+		func() <-chan struct{} { return parent.Done() }, func(pe *PanicError) { failed = pe })
+	if failed != nil {
+		r.logf(slog.LevelError, "health: WithContext: the context's Done failed; the registry ignores the context", slog.String("panic", failed.msg))
+	}
+	if done == nil {
+		return nil
+	}
+	go func() {
+		select {
+		case <-done:
+			r.shutdown()
+		case <-r.stopped:
 		}
 	}()
-	if parent.Done() == nil {
-		return func() bool { return false }
+	return done
+}
+
+// parentEnded reports whether the WithContext context has ended, without
+// calling into it, and stops the registry if so: a probe that comes right
+// after the context ended must not get the checks' last passes.
+func (r *Registry) parentEnded() bool {
+	if r.parentDone == nil {
+		return false
 	}
-	return context.AfterFunc(parent, stop)
+	select {
+	case <-r.parentDone:
+		r.shutdown()
+		return true
+	default:
+		return false
+	}
 }
 
 // Register adds a check named name to group g. The name must be unique
@@ -315,9 +342,6 @@ func (r *Registry) CloseContext(ctx context.Context) error {
 func (r *Registry) shutdown() {
 	if r.closed.Swap(true) {
 		return
-	}
-	if r.stopParent != nil {
-		r.stopParent()
 	}
 	r.mu.Lock()
 	checks := make([]*check, 0, len(r.byName))

@@ -97,8 +97,12 @@ func unknownNote(unknown []string) string {
 // (entries whose runs are unfinished show their previous result, or
 // ErrPending if they have none) and an error wrapping ctx.Err(); the
 // unfinished runs go on and their verdicts are recorded as usual. An
-// invalid g gives ErrInvalidGroup.
+// invalid g gives ErrInvalidGroup. A nil ctx means context.Background();
+// so it does for CheckEntry, WaitFor and Drain.
 func (r *Registry) Check(ctx context.Context, g Group) (Report, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if !g.valid() {
 		return Report{}, fmt.Errorf("health: check %s: %w", g, ErrInvalidGroup)
 	}
@@ -119,6 +123,9 @@ func (r *Registry) Check(ctx context.Context, g Group) (Report, error) {
 // readiness). It gives ErrUnknownCheck if g has no such entry, and
 // otherwise behaves as Check, ctx included.
 func (r *Registry) CheckEntry(ctx context.Context, g Group, name string) (CheckResult, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if !g.valid() {
 		return CheckResult{}, fmt.Errorf("health: check %s entry %q: %w", g, name, ErrInvalidGroup)
 	}
@@ -169,6 +176,9 @@ const waitPoll = 25 * time.Millisecond
 //
 // On timeout the error wraps ctx.Err() and names the entries not passing.
 func (r *Registry) WaitFor(ctx context.Context, g Group, want Status) (Report, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if !g.valid() {
 		return Report{}, fmt.Errorf("health: wait for %s: %w", g, ErrInvalidGroup)
 	}

@@ -24,6 +24,9 @@ const ReasonShuttingDown = "shutting down"
 //	srv.Shutdown(ctx)                     // finishes in-flight requests
 //	reg.Close()
 func (r *Registry) Drain(ctx context.Context, delay time.Duration) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	r.ready.store(false, ReasonShuttingDown, true) // final: nothing turns it back on
 	r.settle(nil)
 	if delay <= 0 {

@@ -64,6 +64,7 @@ type switchState struct {
 func (s *switchBox) set(on bool, reason string) bool { return s.store(on, reason, false) }
 
 func (s *switchBox) store(on bool, reason string, final bool) bool {
+	reason = clip(reason)
 	next := &switchState{off: !on, final: final, reason: reason, since: time.Now()}
 	if next.off {
 		next.err = s.offErr
