@@ -271,14 +271,15 @@ func writePlain(w http.ResponseWriter, code int, msg string) {
 // run on request renders a fresh body every time, and should not allocate
 // one every time.
 type body struct {
-	code   int
-	json   bool
-	out    []byte // the response body
-	frags  []byte // the entries' renderings, back to back
-	spans  []span
-	notes  []string // remarks on the request
-	excl   []string // entries left out by ?exclude=
-	render renderState
+	code    int
+	json    bool
+	out     []byte // the response body
+	frags   []byte // the entries' renderings, back to back
+	spans   []span
+	notes   []string // remarks on the request
+	excl    []string // entries left out by ?exclude=
+	scratch []byte   // for measuring notes
+	render  renderState
 	// The last second appendTime formatted: a report's times mostly fall
 	// in the same second.
 	sec    int64

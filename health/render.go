@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -74,24 +75,25 @@ func (b *body) entry(v *entryView) {
 }
 
 // assemble writes the body from the rendered entries and notes, keeping it
-// under maxBody.
+// under maxBody: every part's size is known exactly before anything is
+// dropped, so the budget holds for any note, however escaped.
 func (b *body) assemble(status Status) {
-	total := len(b.frags)
+	const frame = 64 // {"status":"fail","checks":{ ... },"notes":[ ... ]}\n, or the text footer
+	notes := 0
 	for _, n := range b.notes {
-		total += len(n) + 16
+		notes += b.noteSize(n)
 	}
-	for _, n := range b.excl {
-		total += len(n) + 32
+	excl := 0
+	for _, name := range b.excl {
+		excl += len(name) + len(`"excluded: ",`) + len("[+] excluded: ok\n")
 	}
 	keep := func(int) bool { return true }
-	if total+256 >= maxBody {
+	if frame+len(b.frags)+len(b.spans)+notes+excl >= maxBody {
 		// Passing entries go first, then failing ones beyond the budget;
 		// the exclusion notes go too.
 		b.excl = nil
-		budget := maxBody - 512
-		for _, n := range b.notes {
-			budget -= len(n) + 16
-		}
+		omittedNote := len(" of  entries omitted to keep the body under  bytes") + 3*8
+		budget := maxBody - frame - notes - b.noteSize(strings.Repeat("x", omittedNote))
 		kept := make([]bool, len(b.spans))
 		omitted, start := 0, 0
 		for i, s := range b.spans {
@@ -112,6 +114,15 @@ func (b *body) assemble(status Status) {
 	} else {
 		b.textBody(status, keep)
 	}
+}
+
+// noteSize is what note n takes in the body, separators included.
+func (b *body) noteSize(n string) int {
+	if b.json {
+		b.scratch = appendJSONString(b.scratch[:0], n)
+		return len(b.scratch) + 1
+	}
+	return len("warn: ") + len(n) + 1
 }
 
 func (b *body) each(keep func(int) bool, f func(frag []byte)) {
