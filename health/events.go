@@ -130,7 +130,7 @@ type DropObserver interface {
 // DefaultQueueLen is how many items (events, runs, log records) a hook, an
 // observer or the logger may fall behind before newer items are dropped
 // for it; they are dropped sooner if those it holds take more than about a
-// MiB (events carry their reasons). Dropping is logged at once, and counted
+// MiB (events carry their reasons; each counts for at most 64 KiB). Dropping is logged at once, and counted
 // when the consumer catches up (an observer that is a DropObserver is told
 // the count), so that a consumer stuck for good costs bounded memory and no
 // probe ever waits for it.
@@ -224,6 +224,9 @@ func (r *Registry) newMailbox(kind string, deliver func(*item)) *mailbox {
 func (m *mailbox) post(it item) {
 	it.size += 256 // the item itself, roughly
 	m.mu.Lock()
+	// An item counts for at most a sixteenth of the budget, so that one
+	// huge reason never costs a consumer that keeps up its next events.
+	it.size = min(it.size, maxQueueBytes/16)
 	if len(m.queue) >= DefaultQueueLen || m.bytes+it.size > maxQueueBytes {
 		m.dropped++
 		warn := !m.warned && m.kind != "logger"
