@@ -68,12 +68,13 @@ func main() {
 	reg.SetReady(true) // warm-up done
 
 	<-ctx.Done()                                   // SIGTERM
-	reg.Drain(context.Background(), 2*time.Second) // readiness fails, liveness passes, still serving
+	reg.Drain(context.Background(), 5*time.Second) // readiness fails, liveness passes, still serving
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil { // finish in-flight requests
+	if err := srv.Shutdown(shutdown); err != nil { // stop accepting, finish in-flight requests
 		log.Print(err)
 	}
+	// The deferred reg.Close stops the background checks.
 }
 
 // work stands for the service's work loop: each round beats the heartbeat,
