@@ -8,16 +8,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/probekit/probekit/internal/httpprobe"
+
 	"github.com/sony/gobreaker/v2"
 )
 
 // This file is the end of a probe's path (see handler.go): collect reads
 // the entries of a report back from the checks, and render encodes them.
 
-// maxBody is what the kubelet reads of a probe response (10 KiB); a body
-// that would be longer is shortened so that it stays readable in full. It
-// is the one definition of that limit.
-const maxBody = 10 << 10
+// maxBody is what the kubelet reads of a probe response (10 KiB), defined
+// once for the prober and the handlers alike: a body that would be longer is
+// shortened so that it stays readable in full.
+const maxBody = httpprobe.MaxBody
 
 // maxReason bounds each failure reason shown with details.
 const maxReason = 256
