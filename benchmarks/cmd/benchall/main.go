@@ -169,27 +169,27 @@ func inProcess(ctx context.Context, o options, path string, header map[string]st
 }
 
 // writeResults creates path with the configuration lines of header and
-// extra (benchfmt's "key: value", read back by benchtable) followed by
-// what body writes.
-func writeResults(path string, header, extra map[string]string, body func(io.Writer) error) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
+// extra (benchfmt's "key: value", read back by benchtable), the load
+// average when body started and when it ended, and then what body wrote.
+// The configuration comes first so that it applies to every result; body's
+// output is held in memory (it is small) until body returns.
+func writeResults(path string, header, extra map[string]string, body func(io.Writer) error) error {
+	start := machine.Load()
+	var out bytes.Buffer
+	if err := body(&out); err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}()
+	var f bytes.Buffer
 	for _, kv := range []map[string]string{header, extra} {
 		for _, k := range []string{"date", "machine", "go", "probekit", "command", "bench-command"} {
 			if v, ok := kv[k]; ok {
-				fmt.Fprintf(f, "%s: %s\n", k, v)
+				fmt.Fprintf(&f, "%s: %s\n", k, v)
 			}
 		}
 	}
-	fmt.Fprintf(f, "load: %s\n", machine.Load())
-	return body(f)
+	fmt.Fprintf(&f, "load: %s\nload-end: %s\n", start, machine.Load())
+	f.Write(out.Bytes())
+	return os.WriteFile(path, f.Bytes(), 0o644)
 }
 
 // compare runs benchstat (pinned by this module's tool directive) with the

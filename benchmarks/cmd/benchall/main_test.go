@@ -54,7 +54,7 @@ func TestQuickRunProducesEveryArtifact(t *testing.T) {
 	if n := bytes.Count(in, []byte("\nBenchmarkReadiness/")); n != 21 {
 		t.Errorf("inprocess.txt has %d results, want 21:\n%s", n, in)
 	}
-	for _, want := range []string{"machine: ", "go: go1.", "command: cd benchmarks && go run ./cmd/benchall -quick\n", "bench-command: go test ", "load: "} {
+	for _, want := range []string{"machine: ", "go: go1.", "command: cd benchmarks && go run ./cmd/benchall -quick\n", "bench-command: go test ", "load: ", "load-end: "} {
 		if !bytes.Contains(in, []byte("\n"+want)) && !bytes.HasPrefix(in, []byte(want)) {
 			t.Errorf("inprocess.txt lacks %q", want)
 		}

@@ -253,3 +253,14 @@ func TestReadFilesAndSpliceFile(t *testing.T) {
 		t.Fatalf("a failed SpliceFile changed the file: %q", got)
 	}
 }
+
+func TestRenderNamesTheLoadAtStartAndEnd(t *testing.T) {
+	f := parse(t, "load: 0.70 1.54 3.00\nload-end: 2.10 1.77 2.93\nBenchmarkReadiness/checks=1/kind=instant/mode=on-request/lib=bare 1 2 ns/op\n")
+	md, _, err := benchtable.Render([]*benchtable.File{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "load average (1, 5, 15 min): 0.70 1.54 3.00 at the start and 2.10 1.77 2.93 at the end of inline.txt\n"; !bytes.Contains(md, []byte(want)) {
+		t.Fatalf("want %q in:\n%s", want, md)
+	}
+}

@@ -77,13 +77,17 @@ func writeMachine(b *bytes.Buffer, files []*File) {
 	var loads []string
 	for _, f := range files {
 		if load := f.Config["load"]; load != "" {
-			loads = append(loads, fmt.Sprintf("%s when %s started", load, filepath.Base(f.Name)))
+			during := fmt.Sprintf("%s at the start", load)
+			if end := f.Config["load-end"]; end != "" {
+				during += fmt.Sprintf(" and %s at the end", end)
+			}
+			loads = append(loads, during+" of "+filepath.Base(f.Name))
 		}
 	}
 	if len(loads) == 0 {
 		loads = append(loads, "unknown")
 	}
-	fmt.Fprintf(b, "- Date: %s; load average (1, 5, 15 min): %s\n", config(files, "date"), strings.Join(loads, ", "))
+	fmt.Fprintf(b, "- Date: %s; load average (1, 5, 15 min): %s\n", config(files, "date"), strings.Join(loads, "; "))
 	fmt.Fprintf(b, "- Command: `%s`\n\n", config(files, "command"))
 }
 
