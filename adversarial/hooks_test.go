@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -170,6 +172,44 @@ func TestHookClosesRegistry(t *testing.T) {
 	})
 }
 
+// TestStalledHookHearsTheLatestState: a hook that stalls while the
+// registry changes a great deal may miss changes (they are dropped or
+// coalesced), but once it catches up it must know the current state: the
+// change made last, while it was stalled, cannot be the one it loses.
+func TestStalledHookHearsTheLatestState(t *testing.T) {
+	knownBroken(t, issueDropNewest)
+	gate := make(chan struct{})
+	var stalled atomic.Bool
+	slow := new(eventLog)
+	rg := newRig(t, health.OnStatusChange(func(ev health.Event) {
+		stalled.Store(true)
+		<-gate
+		slow.record(ev)
+	}))
+	t.Cleanup(func() {
+		select {
+		case <-gate:
+		default:
+			close(gate)
+		}
+	})
+	if !eventually(settle, stalled.Load) {
+		t.Fatal("the hook never got its first event")
+	}
+	// Far more change than any queue keeps: liveness flapping with reasons
+	// of 2 KiB. Readiness's own switch is untouched until the end.
+	reason := strings.Repeat("worker wedged; ", 140)
+	for range 5000 {
+		rg.reg.MarkBroken(reason)
+		rg.reg.SetAlive(true)
+	}
+	rg.reg.MarkNotReady("the last change") // made while the hook is still stalled
+	close(gate)
+	if _, ok := slow.await(0, statusOf(health.EntryReady, health.StatusFail)); !ok {
+		t.Errorf("the hook caught up but never heard the last change (ready failing): the newest events were dropped; log:\n%s", tailString(rg.logs.String()))
+	}
+}
+
 // TestBlockedHookMemoryBounded: "a hook that blocks forever must not make
 // memory grow without bound while checks keep changing state (drop or
 // coalesce, and say so in the docs and the log)". Each of the 6000 changes
@@ -178,7 +218,6 @@ func TestHookClosesRegistry(t *testing.T) {
 // stay within 8 MiB of where it started. A bound on the number of queued
 // events alone is not enough: an error's text is user data of any size.
 func TestBlockedHookMemoryBounded(t *testing.T) {
-	knownBroken(t, issueHookMemory)
 	for _, how := range []string{"switch", "check"} {
 		t.Run(how, func(t *testing.T) {
 			inChild(t, func(t *testing.T) { blockedHookMemory(t, how) })
@@ -192,20 +231,29 @@ func blockedHookMemory(t *testing.T, how string) {
 		payload = 4 << 10
 		bound   = 8 << 20
 	)
+	// No rig: its recording hook and log buffer would keep every reason
+	// alive themselves. The logger keeps short lines only.
 	var blocked atomic.Bool
-	var rg *rig
-	rg = newRig(t, health.OnStatusChange(func(health.Event) {
+	release := make(chan struct{})
+	notes := new(shortLog)
+	reg := health.New(health.WithLogger(slog.New(notes)), health.OnStatusChange(func(health.Event) {
 		blocked.Store(true)
-		rg.hang()
+		<-release
 	}))
+	t.Cleanup(func() {
+		close(release)
+		mustReturn(t, "Close", answerBound, func() { _ = reg.Close() })
+	})
 	var reason atomic.Pointer[string]
-	rg.register(t, health.Readiness, "flapper", func(context.Context) error {
+	if err := reg.Register(health.Readiness, "flapper", func(context.Context) error {
 		if r := reason.Load(); r != nil {
 			return errors.New(*r)
 		}
 		return nil
-	})
-	rg.reg.SetReady(false)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	reg.SetReady(false)
 	if !eventually(settle, blocked.Load) {
 		t.Fatal("the hook never got its first event")
 	}
@@ -223,9 +271,9 @@ func blockedHookMemory(t *testing.T, how string) {
 		switch how {
 		case "switch":
 			if i%2 == 0 {
-				rg.reg.MarkNotReady(big)
+				reg.MarkNotReady(big)
 			} else {
-				rg.reg.SetReady(true)
+				reg.SetReady(true)
 			}
 		case "check":
 			if i%2 == 0 {
@@ -233,7 +281,7 @@ func blockedHookMemory(t *testing.T, how string) {
 			} else {
 				reason.Store(nil)
 			}
-			if _, err := rg.reg.Check(context.Background(), health.Readiness); err != nil {
+			if _, err := reg.Check(context.Background(), health.Readiness); err != nil {
 				t.Fatalf("Check: %v", err)
 			}
 		}
@@ -243,10 +291,64 @@ func blockedHookMemory(t *testing.T, how string) {
 	if grown > bound {
 		t.Errorf("the heap grew by %d MiB over %d changes while a hook was blocked (bound %d MiB): events pile up without bound", grown>>20, changes, bound>>20)
 	}
-	if a := rg.get(t, "/readyz"); !a.ok {
-		t.Error("no answer to /readyz while a hook is blocked")
+	req := newRequest(t, "GET", "/readyz")
+	if a := serve(t, reg.Handler(health.Readiness), req, answerBound); a.ok {
+		checkAnswer(t, req, a)
 	}
-	if !rg.logs.await("drop") && !rg.logs.await("coalesc") {
-		t.Errorf("no log line says events were dropped or coalesced for the blocked hook; the log:\n%s", tailString(rg.logs.String()))
+	if !eventually(settle, func() bool { return notes.has("drop") || notes.has("coalesc") }) {
+		t.Errorf("no log line says events were dropped or coalesced for the blocked hook; the log:\n%s", notes)
 	}
+}
+
+// shortLog is a slog.Handler that keeps every line about lost items
+// (dropped, coalesced, fell behind) and the last few others, each cut
+// short, so that logging costs the heap nothing worth measuring.
+type shortLog struct {
+	mu     sync.Mutex
+	losses []string
+	recent []string
+}
+
+func (l *shortLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *shortLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *shortLog) WithGroup(string) slog.Handler            { return l }
+
+func (l *shortLog) Handle(_ context.Context, r slog.Record) error {
+	line := r.Level.String() + " " + r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.String()
+		return len(line) < 200
+	})
+	line = strings.Clone(line[:min(len(line), 200)])
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if lower := strings.ToLower(line); strings.Contains(lower, "drop") || strings.Contains(lower, "coalesc") ||
+		strings.Contains(lower, "behind") || strings.Contains(lower, "lost") {
+		if len(l.losses) < 100 {
+			l.losses = append(l.losses, line)
+		}
+		return nil
+	}
+	l.recent = append(l.recent, line)
+	if len(l.recent) > 20 {
+		l.recent = append(l.recent[:0], l.recent[1:]...)
+	}
+	return nil
+}
+
+func (l *shortLog) has(word string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.losses {
+		if strings.Contains(strings.ToLower(line), word) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *shortLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(append(append([]string(nil), l.losses...), l.recent...), "\n")
 }

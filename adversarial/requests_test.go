@@ -226,7 +226,6 @@ func TestOddMethods(t *testing.T) {
 // names, long reasons full of newlines, 64 unmatched binary excludes, and
 // every format.
 func TestEveryResponseUnder10KiB(t *testing.T) {
-	knownBroken(t, issueBodyLimit)
 	rg := newRigWith(t, rigConfig{noLogger: true})
 	huge := strings.Repeat("line\n[-]fake failed\r\n\xff", 200)
 	for i := range 150 {
