@@ -95,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	rest, err := parse(fs, args, true)
 	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
+		return exitUsage // only a passing probe exits 0, so that "-h" in a HEALTHCHECK cannot pass
 	}
 	if err != nil {
 		return exitUsage // flag has printed the error and the usage
@@ -119,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		rest = append(rest[:1], more...)
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
+		return exitUsage // only a passing probe exits 0, so that "-h" in a HEALTHCHECK cannot pass
 	}
 	if err != nil {
 		return exitUsage

@@ -188,9 +188,13 @@ func TestRunUsage(t *testing.T) {
 			assert.Empty(t, r.stdout)
 		})
 	}
-	r := runArgs("-h")
-	assert.Equal(t, 0, r.code)
-	assert.Contains(t, r.stderr, "usage: healthprobe")
+	// Help is not a verdict: only a passing probe exits 0, so that a
+	// HEALTHCHECK with a stray -h cannot pass.
+	for _, args := range [][]string{{"-h"}, {"-help"}, {"-h=", "http://127.0.0.1:1/"}, {"http://127.0.0.1:1/", "--help"}} {
+		r := runArgs(args...)
+		assert.Equal(t, 2, r.code, "%q", args)
+		assert.Contains(t, r.stderr, "usage: healthprobe")
+	}
 }
 
 func TestRunTLS(t *testing.T) {
