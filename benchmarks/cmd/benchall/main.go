@@ -6,7 +6,7 @@
 //
 // It runs BenchmarkReadiness (4 runs of the test binary, each timing every
 // subject once), then the loopback benchmark (wrk against real servers on
-// 127.0.0.1, 5 rounds of 3 s per subject), writes the raw results,
+// 127.0.0.1, 15 rounds of 1 s per subject), writes the raw results,
 // benchstat's comparison and the tables to results/, and splices the
 // tables into README.md between its benchtable markers. With -quick it runs everything once, briefly, into a
 // temporary directory and leaves README.md alone: that is what CI runs, so

@@ -8,7 +8,7 @@
 //	go tool benchstat -col /lib loopback.txt
 //
 // The defaults are the setup: 10 instant checks, wrk -t2 -c32,
-// 5 rounds of 3 s per subject after a 1 s warm-up per subject.
+// 15 rounds of 1 s per subject after a 1 s warm-up per subject.
 // cmd/benchall runs it for you, with the machine named in the output.
 package main
 
