@@ -12,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/probekit/probekit/benchmarks/internal/benchtable"
-	"github.com/probekit/probekit/benchmarks/internal/wrk"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -32,18 +32,14 @@ func TestQuickRunProducesEveryArtifact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("benchall: the quick run builds and runs the benchmarks; skipped with -short")
 	}
-	needWrk := true
-	if _, err := wrk.Look(); err != nil {
-		needWrk = false
-		t.Log("benchall: wrk not found in PATH; the quick run skips the loopback benchmark")
-	}
+	prereq.LookPath(t, "wrk", "wrk")
 	t.Chdir("../..")
 	out := t.TempDir()
 	readme := filepath.Join(out, "README.md")
 	if err := os.WriteFile(readme, []byte("# B\n"+benchtable.BeginMarker+"\n"+benchtable.EndMarker+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o := options{count: 1, benchtime: "1x", rounds: 1, duration: time.Second, out: out, readme: readme, needWrk: needWrk}
+	o := options{count: 1, benchtime: "1x", rounds: 1, duration: time.Second, out: out, readme: readme, needWrk: true}
 	if err := run(context.Background(), o, []string{"-quick"}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,13 +68,11 @@ func TestQuickRunProducesEveryArtifact(t *testing.T) {
 			t.Errorf("README lacks %q:\n%s", want, md)
 		}
 	}
-	if needWrk {
-		if lo, err := os.ReadFile(filepath.Join(out, "loopback.txt")); err != nil || bytes.Count(lo, []byte("\nBenchmarkLoopback/")) != 7 {
-			t.Errorf("loopback.txt (%v):\n%s", err, lo)
-		}
-		if !strings.Contains(string(md), "| 10 | instant | background | probekit |") {
-			t.Errorf("README lacks the loopback table:\n%s", md)
-		}
+	if lo, err := os.ReadFile(filepath.Join(out, "loopback.txt")); err != nil || bytes.Count(lo, []byte("\nBenchmarkLoopback/")) != 7 {
+		t.Errorf("loopback.txt (%v):\n%s", err, lo)
+	}
+	if !strings.Contains(string(md), "| 10 | instant | background | probekit |") {
+		t.Errorf("README lacks the loopback table:\n%s", md)
 	}
 }
 

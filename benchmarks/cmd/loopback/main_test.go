@@ -8,15 +8,13 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/probekit/probekit/benchmarks/internal/wrk"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRunOneShortRound(t *testing.T) {
-	if _, err := wrk.Look(); err != nil {
-		t.Skip("loopback: needs wrk (Debian package wrk); not found in PATH")
-	}
+	prereq.LookPath(t, "wrk", "wrk")
 	var out, progress bytes.Buffer
 	err := run(context.Background(), []string{"-rounds", "1", "-duration", "1s", "-warmup", "0", "-threads", "1", "-connections", "2"}, &out, &progress)
 	if err != nil {
@@ -31,9 +29,7 @@ func TestRunOneShortRound(t *testing.T) {
 }
 
 func TestRunRefusesBadArguments(t *testing.T) {
-	if _, err := wrk.Look(); err != nil {
-		t.Skip("loopback: needs wrk (Debian package wrk); not found in PATH")
-	}
+	prereq.LookPath(t, "wrk", "wrk")
 	for _, args := range [][]string{{"-rounds", "0"}, {"-duration", "1500ms"}, {"extra"}, {"-nosuchflag"}} {
 		var out bytes.Buffer
 		if err := run(context.Background(), args, &out, &out); err == nil {

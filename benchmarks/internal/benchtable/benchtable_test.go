@@ -132,7 +132,7 @@ func TestRenderRealSamplesMatchesGolden(t *testing.T) {
 			t.Errorf("goal %q: met %v with measured %s; the samples fail every goal", g.What, g.Met, g.Measured)
 		}
 	}
-	if goals[0].Measured != "1.34×" || goals[1].Measured != "259" || goals[2].Measured != "43" || goals[3].Measured != "0.10×" {
+	if goals[0].Measured != "1.341×" || goals[1].Measured != "259" || goals[2].Measured != "43" || goals[3].Measured != "0.105×" {
 		t.Errorf("measured: %+v", goals)
 	}
 }

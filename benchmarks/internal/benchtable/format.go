@@ -37,6 +37,10 @@ func ratio(x float64) string {
 	}
 }
 
+// exact formats a ratio that is compared with a goal, with one more digit
+// than ratio so that a figure that misses "≤ 0.25×" never shows as 0.25×.
+func exact(x float64) string { return fmt.Sprintf("%.3f×", x) }
+
 // latency formats seconds as a duration with three significant digits.
 func latency(sec float64) string {
 	d := time.Duration(sec * float64(time.Second))

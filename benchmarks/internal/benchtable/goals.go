@@ -36,7 +36,7 @@ var goals = []goal{
 			if !ok1 || !ok2 || y == 0 {
 				return 0, "", false
 			}
-			return x / y, ratio(x / y), true
+			return x / y, exact(x / y), true
 		},
 		meets: func(x float64) bool { return x <= 0.25 },
 	},
@@ -55,13 +55,13 @@ var goals = []goal{
 	{
 		what:    "loopback, on-request, 10 instant checks: probekit req/s ÷ bare handler's, same round",
 		target:  "≥ 0.6×",
-		measure: median(loopbackBase, keys("10", "instant", "on-request", "probekit"), "x-bare", ratio),
+		measure: median(loopbackBase, keys("10", "instant", "on-request", "probekit"), "x-bare", exact),
 		meets:   func(x float64) bool { return x >= 0.6 },
 	},
 	{
 		what:    "loopback, background, 10 instant checks: probekit req/s ÷ bare handler's, same round",
 		target:  "≥ 0.9×",
-		measure: median(loopbackBase, keys("10", "instant", "background", "probekit"), "x-bare", ratio),
+		measure: median(loopbackBase, keys("10", "instant", "background", "probekit"), "x-bare", exact),
 		meets:   func(x float64) bool { return x >= 0.9 },
 	},
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/probekit/probekit/benchmarks/internal/loopback"
 	"github.com/probekit/probekit/benchmarks/internal/subject"
 	"github.com/probekit/probekit/benchmarks/internal/wrk"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -35,10 +36,7 @@ func TestRunRefusesABadConfig(t *testing.T) {
 // process, benchmark lines that benchstat's parser reads, a yardstick whose
 // ratio to itself is 1. It asserts nothing about speed.
 func TestOneRoundOverLoopback(t *testing.T) {
-	path, err := wrk.Look()
-	if err != nil {
-		t.Skip("loopback: needs wrk (Debian package wrk); not found in PATH")
-	}
+	path := prereq.LookPath(t, "wrk", "wrk")
 	c := loopback.Default(path)
 	c.Load = wrk.Config{Threads: 1, Connections: 4, Duration: time.Second, Timeout: 2 * time.Second}
 	c.Warmup, c.Rounds = 0, 1

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/probekit/probekit/benchmarks/internal/wrk"
+	"github.com/probekit/probekit/internal/prereq"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -116,6 +117,8 @@ func serve(t *testing.T, code int) string {
 	return "http://" + ln.Addr().String() + "/readyz"
 }
 
+// lookWrk returns wrk's path, or skips t with the repository's
+// missing-prerequisite message.
 func lookWrk(t *testing.T) string {
 	t.Helper()
 	path, err := wrk.Look()
@@ -123,7 +126,7 @@ func lookWrk(t *testing.T) string {
 		if !errors.Is(err, wrk.ErrNotFound) {
 			t.Fatalf("Look: %v does not wrap ErrNotFound", err)
 		}
-		t.Skip("wrk: load tests need wrk (Debian package wrk); not found in PATH")
+		prereq.Skip(t, "wrk (Debian package wrk)", err)
 	}
 	return path
 }
