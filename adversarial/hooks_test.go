@@ -177,7 +177,6 @@ func TestHookClosesRegistry(t *testing.T) {
 // coalesced), but once it catches up it must know the current state: the
 // change made last, while it was stalled, cannot be the one it loses.
 func TestStalledHookHearsTheLatestState(t *testing.T) {
-	knownBroken(t, issueDropNewest)
 	gate := make(chan struct{})
 	var stalled atomic.Bool
 	slow := new(eventLog)

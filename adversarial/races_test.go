@@ -240,7 +240,6 @@ func TestRegisterVisibleToNextProbe(t *testing.T) {
 // things are quiet the last event each hook heard for an entry is the
 // entry's status.
 func TestEventsAgreeWithReport(t *testing.T) {
-	knownBroken(t, issueDropNewest)
 	rg := newRig(t)
 	var failing atomic.Bool
 	// Reasons of a couple of KiB, as real errors with a query in them are:

@@ -337,7 +337,7 @@ func (d *dropCounter) ObserveDropped(n int) {
 }
 
 // A stuck observer costs at most DefaultQueueLen queued items; once it
-// moves again it learns how many it lost, and gets the rest.
+// moves again it learns how many it lost, and gets the newest.
 func TestStuckObserverLosesTheNewestAndIsToldSo(t *testing.T) {
 	r := openRegistry(t)
 	d := &dropCounter{release: make(chan struct{})}

@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -212,7 +211,6 @@ type stage uint8
 const (
 	inCheck stage = iota
 	inErrorMethods
-	inMarshalJSON
 	finished
 )
 
@@ -325,28 +323,12 @@ func (c *check) judge(x *run, o *outcome) {
 	} else {
 		o.kind = RunPass
 	}
-	o.stage = inMarshalJSON
-	if obs := x.seal(); obs != nil {
-		c.encode(obs, o)
+	obs, raw, pe := x.seal()
+	if pe != nil {
+		*o = outcome{start: x.start, err: pe, msg: pe.msg, kind: RunPanic}
 	}
+	o.obs, o.raw = obs, raw
 	o.stage = finished
-}
-
-// encode keeps the JSON of what the check observed, or logs why not.
-//
-//go:noinline
-func (c *check) encode(obs *Observation, o *outcome) {
-	raw, err := json.Marshal(obs.Value)
-	switch {
-	case err != nil:
-		c.r.logf(slog.LevelWarn, "health: observed value dropped: it does not encode as JSON",
-			slog.String("check", c.name), slog.String("error", safeError(err)))
-	case len(raw) > maxObservation:
-		c.r.logf(slog.LevelWarn, "health: observed value dropped: its JSON is too long",
-			slog.String("check", c.name), slog.Int("bytes", len(raw)), slog.Int("max", maxObservation))
-	default:
-		o.obs, o.raw = obs, raw
-	}
 }
 
 // redacted returns msg clipped, with its credentials hidden.
@@ -356,10 +338,6 @@ func (c *check) redacted(msg string) string {
 	}
 	return c.redactedMsg
 }
-
-// maxObservation bounds an observed value's JSON, so that one entry cannot
-// take the whole response.
-const maxObservation = 1 << 10
 
 // finish is exec's deferred tail: it turns a panic or Goexit into the
 // run's verdict and gives the verdict, unless the timeout gave it first.
@@ -381,8 +359,6 @@ func (c *check) panicked(x *run, o *outcome, v any) {
 	switch o.stage {
 	case inErrorMethods:
 		in = "a method of the check's error"
-	case inMarshalJSON:
-		in = "MarshalJSON of the check's observed value"
 	}
 	pe := newPanicError(in, v, debug.Stack())
 	c.r.logf(slog.LevelError, "health check panicked", slog.String("group", c.group.String()),
@@ -415,7 +391,7 @@ func (c *check) expireRun(x *run) {
 	err := c.timeout
 	c.mu.Unlock()
 	x.cancel(context.DeadlineExceeded)
-	x.seal()
+	_, _, _ = x.seal() // a run that overran reports nothing it observed
 	c.conclude(x, &outcome{start: x.start, err: err, msg: err.Error(), kind: RunTimeout}, false)
 }
 

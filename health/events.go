@@ -128,12 +128,16 @@ type DropObserver interface {
 }
 
 // DefaultQueueLen is how many items (events, runs, log records) a hook, an
-// observer or the logger may fall behind before newer items are dropped
-// for it; they are dropped sooner if those it holds take more than about a
-// MiB (events carry their reasons; each counts for at most 64 KiB). Dropping is logged at once, and counted
-// when the consumer catches up (an observer that is a DropObserver is told
-// the count), so that a consumer stuck for good costs bounded memory and no
-// probe ever waits for it.
+// observer or the logger may fall behind before items are dropped for it to
+// make room for the newest: first events that a newer event of the same
+// entry supersedes (coalescing), then the oldest items. They are dropped
+// sooner if those it holds take more than about a MiB (events carry their
+// reasons; each counts for at most 64 KiB), except that the latest event of
+// each entry is always kept. So a consumer stuck for good costs bounded
+// memory (the budget, or one event per entry), no probe ever waits for it,
+// and one that catches up ends with the latest state of every entry. Dropping is logged at once, and counted when the
+// consumer catches up (an observer that is a DropObserver is told the
+// count).
 const DefaultQueueLen = 4096
 
 // maxQueueBytes bounds what one consumer's queue holds, by an estimate of
@@ -145,8 +149,8 @@ const maxQueueBytes = 1 << 20
 // once is harmless). o sees what happens after the call only: take the
 // current state from Latest or Checks. A panic or runtime.Goexit in o is
 // recovered and logged, and o still gets later items; an o that falls more
-// than DefaultQueueLen items behind loses the newest ones (counted and
-// logged). A nil o is ignored.
+// than DefaultQueueLen items behind loses the oldest ones (counted and
+// logged), so that it ends with the latest. A nil o is ignored.
 func (r *Registry) AddObserver(o Observer) (remove func()) {
 	if o == nil {
 		return func() {}
@@ -227,15 +231,33 @@ func (m *mailbox) post(it item) {
 	// An item counts for at most a sixteenth of the budget, so that one
 	// huge reason never costs a consumer that keeps up its next events.
 	it.size = min(it.size, maxQueueBytes/16)
+	// Full: events superseded by a newer one of the same entry go first,
+	// then the oldest runs and log records, so that a consumer that catches up ends with
+	// the latest state of every entry, never with a stale one for good.
+	warn := false
 	if len(m.queue) >= DefaultQueueLen || m.bytes+it.size > maxQueueBytes {
-		m.dropped++
-		warn := !m.warned && m.kind != "logger"
-		m.warned = true
-		m.mu.Unlock()
-		if warn {
-			m.r.logf(slog.LevelWarn, "health: a "+m.kind+" is not keeping up; newer items are dropped for it until it does")
+		if n := m.coalesce(); n > 0 {
+			m.dropped += n
+			warn = !m.warned && m.kind != "logger"
+			m.warned = true
 		}
-		return
+	}
+	for len(m.queue) >= DefaultQueueLen || m.bytes+it.size > maxQueueBytes {
+		// Drop the oldest run or log record; the events left are each the
+		// latest of their entry and stay, however many (one per entry at
+		// the most).
+		i := slices.IndexFunc(m.queue, func(q item) bool { return q.isRun || q.log != nil || q.dropped > 0 })
+		if i < 0 {
+			break
+		}
+		m.bytes -= m.queue[i].size
+		m.queue = slices.Delete(m.queue, i, i+1)
+		m.dropped++
+		warn = warn || !m.warned && m.kind != "logger"
+		m.warned = true
+	}
+	if warn {
+		m.r.logf(slog.LevelWarn, "health: a "+m.kind+" is not keeping up; its oldest items are dropped until it does")
 	}
 	m.bytes += it.size
 	m.queue = append(m.queue, it)
@@ -251,6 +273,48 @@ func (m *mailbox) post(it item) {
 	m.running = true
 	m.mu.Unlock()
 	go m.pump()
+}
+
+// coalesce removes from the queue every event followed by a newer event of
+// the same entry (the same group, check and kind), keeping the order of the
+// rest, and returns how many it removed. Runs and log records are kept:
+// they are counts and lines, not states. m.mu must be held.
+func (m *mailbox) coalesce() int {
+	type key struct {
+		g       Group
+		check   string
+		breaker bool
+	}
+	newer := make(map[key]bool)
+	keep := make([]bool, len(m.queue))
+	removed := 0
+	for i := len(m.queue) - 1; i >= 0; i-- {
+		it := &m.queue[i]
+		if it.isRun || it.log != nil || it.dropped > 0 {
+			keep[i] = true
+			continue
+		}
+		k := key{it.ev.Group, it.ev.Check, it.ev.Breaker != nil}
+		keep[i] = !newer[k]
+		newer[k] = true
+		if !keep[i] {
+			removed++
+		}
+	}
+	if removed == 0 {
+		return 0
+	}
+	q := m.queue[:0]
+	for i := range m.queue {
+		if keep[i] {
+			q = append(q, m.queue[i])
+		} else {
+			m.bytes -= m.queue[i].size
+		}
+	}
+	clear(m.queue[len(q):])
+	m.queue = q
+	return removed
 }
 
 // pump delivers until the queue is empty. If the subscriber calls

@@ -60,8 +60,9 @@ func WithLogger(l *slog.Logger) Option {
 // runs on a goroutine of the registry's (never on a probe request and never
 // under a lock), one event at a time and in order, so a slow hook delays its
 // own later events but no probe and no other hook. A hook that falls more
-// than DefaultQueueLen events behind loses the newest ones (counted and
-// logged) rather than holding memory without bound. A panic or
+// than DefaultQueueLen events behind loses the oldest ones (counted and
+// logged) rather than holding memory without bound, and so ends with the
+// latest state once it catches up. A panic or
 // runtime.Goexit in a hook is recovered and logged, and the hook still gets
 // later events. The option may be given several times; every hook is
 // called. A nil hook is ignored.

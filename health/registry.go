@@ -292,7 +292,7 @@ func (r *Registry) completeEmptyStartup() {
 // ErrClosed from then on (background checks keep their last results). It
 // then waits for the registry's goroutines (running checks, hooks,
 // observers, the logger) to return, for as long as the longest check
-// timeout and at least 100 ms; if some are still running then, Close
+// timeout, at least 100 ms and at most 10 s; if some are still running then, Close
 // returns an error naming the checks (or saying that hooks, observers or
 // the logger are still busy). Those goroutines end when the code they are
 // in returns; nothing waits for them. Use CloseContext to choose the wait.
@@ -304,6 +304,7 @@ func (r *Registry) Close() error {
 		grace = max(grace, c.cfg.timeout)
 	}
 	r.mu.Unlock()
+	grace = min(grace, closeWaitMax)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := r.CloseContext(ctx)
@@ -312,6 +313,11 @@ func (r *Registry) Close() error {
 	}
 	return nil
 }
+
+// closeWaitMax bounds Close's wait: a Timeout may be long (up to
+// MaxDuration), and a shutdown must not hang on a check that ignores its
+// context.
+const closeWaitMax = 10 * time.Second
 
 // CloseContext is Close with the wait bounded by ctx instead: it returns
 // nil once every goroutine of the registry has returned, or an error naming

@@ -17,11 +17,13 @@ type run struct {
 	waiters  []*flight   // probes waiting for the verdict; guarded by c.mu
 	buf      [2]*flight
 
-	mu     sync.Mutex
-	done   chan struct{} // made by the first Done
-	err    error
-	obs    *Observation
-	sealed bool // the verdict is taken: Observe is ignored
+	mu       sync.Mutex
+	done     chan struct{} // made by the first Done
+	err      error
+	obs      *Observation
+	raw      []byte      // obs.Value as JSON, encoded by Observe
+	obsPanic *PanicError // a MarshalJSON of an observed value panicked
+	sealed   bool        // the verdict is taken: Observe is ignored
 }
 
 func (x *run) Deadline() (time.Time, bool) { return x.deadline, true }
@@ -62,18 +64,24 @@ func (x *run) cancel(err error) {
 	}
 }
 
-func (x *run) observe(o *Observation) {
+// observe records what Observe encoded, unless the verdict is taken.
+func (x *run) observe(o *Observation, raw []byte, pe *PanicError) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if !x.sealed {
-		x.obs = o
+	if x.sealed {
+		return
 	}
+	if pe != nil {
+		x.obsPanic = pe
+		return
+	}
+	x.obs, x.raw = o, raw
 }
 
 // seal ends Observe for the run and returns what it recorded.
-func (x *run) seal() *Observation {
+func (x *run) seal() (*Observation, []byte, *PanicError) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.sealed = true
-	return x.obs
+	return x.obs, x.raw, x.obsPanic
 }
