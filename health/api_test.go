@@ -386,3 +386,24 @@ func TestDoneClosesWhenTheRegistryStops(t *testing.T) {
 		t.Fatal("not done when the WithContext context ended")
 	}
 }
+
+// A probe that starts several runs times them out with one timer, each at
+// its own deadline: the short timeout's verdict does not wait for the long.
+func TestEachRunTimesOutAtItsOwnDeadline(t *testing.T) {
+	r := openRegistry(t)
+	release := make(chan struct{})
+	defer close(release)
+	hang := func(context.Context) error { <-release; return nil }
+	mustRegister(t, r, health.Readiness, "short", hang, health.Timeout(20*time.Millisecond))
+	mustRegister(t, r, health.Readiness, "long", hang, health.Timeout(2*time.Second))
+	mustRegister(t, r, health.Readiness, "quick", passing)
+	rep := report(t, r, health.Readiness)
+	short, _ := entry(rep, "short")
+	long, _ := entry(rep, "long")
+	quick, _ := entry(rep, "quick")
+	require.ErrorIs(t, short.Err, health.ErrTimeout)
+	require.ErrorIs(t, long.Err, health.ErrTimeout)
+	assert.Equal(t, health.StatusPass, quick.Status)
+	assert.Less(t, short.Duration, time.Second, "the short timeout waited for the long one")
+	assert.GreaterOrEqual(t, long.Duration, 2*time.Second)
+}

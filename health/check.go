@@ -108,12 +108,53 @@ type flight struct {
 	shared  bool // registered in r.flights
 	pending atomic.Int32
 	done    chan struct{}
+	// The runs the starter began, whose timeouts the flight's one timer
+	// gives (see watch): a probe of n checks arms one timer, not n.
+	runs   []*run
+	runBuf [16]*run
+	timer  *time.Timer
 }
 
 func newFlight(r *Registry, g Group, shared bool) *flight {
 	f := &flight{r: r, g: g, shared: shared, done: make(chan struct{})}
 	f.pending.Store(1)
+	f.runs = f.runBuf[:0]
 	return f
+}
+
+// watch arms the flight's timer for the first deadline of its runs.
+func (f *flight) watch(now time.Time) {
+	if len(f.runs) == 0 {
+		return
+	}
+	next := f.runs[0].deadline
+	for _, x := range f.runs[1:] {
+		if x.deadline.Before(next) {
+			next = x.deadline
+		}
+	}
+	f.r.flightMu.Lock() // orders the timer's creation with arrive's Stop
+	if f.pending.Load() > 0 {
+		f.timer = time.AfterFunc(next.Sub(now), f.expire)
+	}
+	f.r.flightMu.Unlock()
+}
+
+// expire is the flight timer's function: every run past its deadline gets
+// its timeout verdict, and the timer is set again for the next deadline.
+func (f *flight) expire() {
+	now := time.Now()
+	var next time.Time
+	for _, x := range f.runs {
+		if !now.Before(x.deadline) {
+			x.c.expireRun(x)
+		} else if x.c.pending(x) && (next.IsZero() || x.deadline.Before(next)) {
+			next = x.deadline
+		}
+	}
+	if !next.IsZero() {
+		f.timer.Reset(next.Sub(now))
+	}
 }
 
 // arrive counts one verdict (or the starter's hold) in.
@@ -121,10 +162,13 @@ func (f *flight) arrive() {
 	if f.pending.Add(-1) != 0 {
 		return
 	}
-	if f.shared {
+	if f.shared || len(f.runs) > 0 {
 		f.r.flightMu.Lock()
-		if f.r.flights[f.g] == f {
+		if f.shared && f.r.flights[f.g] == f {
 			f.r.flights[f.g] = nil
+		}
+		if f.timer != nil {
+			f.timer.Stop()
 		}
 		f.r.flightMu.Unlock()
 	}
@@ -162,6 +206,13 @@ func (r *Registry) evaluate(ctx context.Context, snap *snapshot, g Group, sel *s
 	}
 	if starter {
 		startupDone := r.startupDone.Load()
+		now := time.Now() // one reading for all the runs the probe starts
+		// With several runs to start, the flight times them all out with
+		// one timer; a single run uses its check's own.
+		timer := f
+		if len(due) < 2 {
+			timer = nil
+		}
 		for _, c := range due {
 			wanted := sel.wants(c.name)
 			switch {
@@ -175,10 +226,11 @@ func (r *Registry) evaluate(ctx context.Context, snap *snapshot, g Group, sel *s
 				continue
 			}
 			f.pending.Add(1)
-			if !c.start(f) {
+			if !c.start(f, now, timer) {
 				f.pending.Add(-1) // cannot reach 0: the starter's hold is still in
 			}
 		}
+		f.watch(now)
 		f.arrive()
 	}
 	r.await(ctx, f)
@@ -219,8 +271,7 @@ const (
 // run that cannot start (the registry is closed, the previous run has not
 // returned, the breaker is open) gets its verdict at once, without user
 // code and without waiting.
-func (c *check) start(f *flight) bool {
-	now := time.Now()
+func (c *check) start(f *flight, now time.Time, timer *flight) bool {
 	c.r.parentEnded() // closes the registry if its context has ended
 	c.mu.Lock()
 	if x := c.cur; x != nil {
@@ -245,11 +296,19 @@ func (c *check) start(f *flight) bool {
 		}
 		return false
 	}
-	x := &run{c: c, start: now, deadline: now.Add(c.cfg.timeout)}
+	x := &run{c: c, start: now, deadline: now.Add(c.cfg.timeout), flightTimed: timer != nil}
 	if f != nil {
 		x.waiters = append(x.buf[:0], f)
 	}
+	if timer != nil {
+		timer.runs = append(timer.runs, x) // the starter's own flight: no lock needed
+	}
 	c.cur = x // from now on, others join x
+	if c.breaker == nil && c.r.tasks.add() {
+		// No breaker to ask: the run starts in this critical section.
+		c.launchLocked(x)
+		return f != nil
+	}
 	c.mu.Unlock()
 
 	if c.breaker != nil {
@@ -265,15 +324,30 @@ func (c *check) start(f *flight) bool {
 		return f != nil
 	}
 	c.mu.Lock()
+	c.launchLocked(x)
+	return f != nil
+}
+
+// launchLocked starts run x's goroutine and its timer, and unlocks c.mu,
+// which must be held; the registry's tracker has counted the goroutine.
+func (c *check) launchLocked(x *run) {
 	c.busy = x
 	if c.execFn == nil {
 		c.execFn = c.exec
 	}
-	c.armLocked(c.cfg.timeout)
+	if !x.flightTimed {
+		c.armLocked(c.cfg.timeout)
+	}
 	exec := c.execFn
 	c.mu.Unlock()
 	go exec() // a func value without arguments: the go statement allocates nothing
-	return f != nil
+}
+
+// pending reports whether run x still awaits its verdict.
+func (c *check) pending(x *run) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur == x
 }
 
 // armLocked sets the check's timer to fire in d. c.mu must be held.
@@ -290,9 +364,9 @@ func (c *check) armLocked(d time.Duration) {
 // happens here, so a panic or runtime.Goexit anywhere in it is seen by the
 // deferred finish, and a hang costs this goroutine only.
 func (c *check) exec() {
-	c.mu.Lock()
+	// No lock: c.busy was set before the go statement that started this
+	// goroutine, and only this goroutine changes it until it returns.
 	x := c.busy
-	c.mu.Unlock()
 	o := outcome{start: x.start}
 	defer c.finish(x, &o)
 	o.err = c.fn(x)
@@ -378,7 +452,7 @@ func (c *check) expire() {
 }
 
 // expireRun gives run x its timeout verdict if its deadline has passed and
-// it has none yet (the timer may fire late, for an earlier run).
+// it has none yet (a timer may fire late, for an earlier run).
 func (c *check) expireRun(x *run) {
 	c.mu.Lock()
 	if c.cur != x || time.Now().Before(x.deadline) {
@@ -409,7 +483,7 @@ func (c *check) conclude(x *run, o *outcome, fromExec bool) {
 		return
 	}
 	c.cur = nil
-	if fromExec && c.timer != nil {
+	if fromExec && !x.flightTimed && c.timer != nil {
 		c.timer.Stop()
 	}
 	waiters := x.waiters
@@ -454,7 +528,11 @@ func (c *check) record(o *outcome, waiters []*flight) {
 	c.latched = c.latched || latched
 	c.announce()
 	c.mu.Unlock()
-	c.r.version.Add(1)
+	if c.background() {
+		// Only renderings of groups without checks that run on request are
+		// cached; a verdict of such a check need not invalidate any.
+		c.r.version.Add(1)
+	}
 	if latched {
 		c.r.startupLatched()
 	}

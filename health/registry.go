@@ -26,7 +26,12 @@ type Registry struct {
 	parentDone   <-chan struct{} // of the WithContext context; nil if it never ends
 	closed       atomic.Bool
 	stopped      chan struct{} // closed by shutdown: Done
-	tasks        tracker
+
+	// Written by every run, from every core: on cache lines of their own,
+	// so that reading the fields around them costs no cache miss.
+	_     cacheLinePad
+	tasks tracker
+	_     cacheLinePad
 
 	subsMu  sync.Mutex                 // serialises changes of subs
 	subs    atomic.Pointer[[]*mailbox] // the logger, hooks and observers; copy on write
@@ -47,16 +52,20 @@ type Registry struct {
 	reportedGroup [numGroups]Status
 	reportedOwn   [numOwnEntries]Status
 
-	version atomic.Uint64                 // bumped at every result and change
-	notify  atomic.Pointer[chan struct{}] // closed and cleared at each change
-
+	_        cacheLinePad
+	version  atomic.Uint64                 // bumped at every change and background result
+	notify   atomic.Pointer[chan struct{}] // closed and cleared at each change
 	flightMu sync.Mutex
 	flights  [numGroups]*flight // the default probe of each group in progress
+	_        cacheLinePad
 
 	cache [numGroups][numVariants]atomic.Pointer[rendered]
 }
 
 const numGroups = int(Startup) + 1
+
+// cacheLinePad keeps fields that many cores write apart from the others.
+type cacheLinePad [64]byte
 
 // New returns an empty registry: liveness, readiness and startup all pass
 // until checks are registered (or StartNotReady says otherwise). It

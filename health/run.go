@@ -14,8 +14,11 @@ type run struct {
 	start    time.Time
 	deadline time.Time
 	allow    func(error) // the breaker's report of this call; nil without one
-	waiters  []*flight   // probes waiting for the verdict; guarded by c.mu
-	buf      [2]*flight
+	// flightTimed: the timer of the flight that started the run gives its
+	// timeout verdict, not the check's own.
+	flightTimed bool
+	waiters     []*flight // probes waiting for the verdict; guarded by c.mu
+	buf         [2]*flight
 
 	mu       sync.Mutex
 	done     chan struct{} // made by the first Done

@@ -45,7 +45,7 @@ func (c *check) schedule(d time.Duration) {
 // check was woken early), its verdict schedules the next one.
 func (c *check) tick() {
 	if !c.r.closed.Load() {
-		c.start(nil)
+		c.start(nil, time.Now(), nil)
 	}
 }
 
