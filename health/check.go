@@ -110,15 +110,13 @@ type flight struct {
 	done    chan struct{}
 	// The runs the starter began, whose timeouts the flight's one timer
 	// gives (see watch): a probe of n checks arms one timer, not n.
-	runs   []*run
-	runBuf [16]*run
-	timer  *time.Timer
+	runs  []*run
+	timer *time.Timer
 }
 
 func newFlight(r *Registry, g Group, shared bool) *flight {
 	f := &flight{r: r, g: g, shared: shared, done: make(chan struct{})}
 	f.pending.Store(1)
-	f.runs = f.runBuf[:0]
 	return f
 }
 
@@ -209,9 +207,9 @@ func (r *Registry) evaluate(ctx context.Context, snap *snapshot, g Group, sel *s
 		now := time.Now() // one reading for all the runs the probe starts
 		// With several runs to start, the flight times them all out with
 		// one timer; a single run uses its check's own.
-		timer := f
-		if len(due) < 2 {
-			timer = nil
+		timer := (*flight)(nil)
+		if len(due) > 1 {
+			timer, f.runs = f, make([]*run, 0, len(due))
 		}
 		for _, c := range due {
 			wanted := sel.wants(c.name)

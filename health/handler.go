@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // A probe's path runs through three files. Here, ServeHTTP parses the
@@ -308,7 +309,24 @@ func (b *body) write(w http.ResponseWriter, req *http.Request) {
 	if b.json {
 		ct = contentTypeJSON
 	}
-	writeResponse(w, req, b.code, ct, []string{strconv.Itoa(len(b.out))}, b.out)
+	writeResponse(w, req, b.code, ct, contentLength(len(b.out)), b.out)
+}
+
+// contentLengths holds the Content-Length values of the lengths bodies
+// have had, made once each: a probe that renders a fresh body every time
+// need not allocate its header value every time.
+var contentLengths [maxBody + 1]atomic.Pointer[[]string]
+
+func contentLength(n int) []string {
+	if n < 0 || n > maxBody {
+		return []string{strconv.Itoa(n)}
+	}
+	if v := contentLengths[n].Load(); v != nil {
+		return *v
+	}
+	v := []string{strconv.Itoa(n)}[:1:1]
+	contentLengths[n].Store(&v)
+	return v
 }
 
 // freeze copies b into a rendered for the cache and releases b.
@@ -317,7 +335,7 @@ func (b *body) freeze(version uint64) *rendered {
 	if b.json {
 		s.contentType = contentTypeJSON
 	}
-	s.contentLength = []string{strconv.Itoa(len(s.body))}[:1:1]
+	s.contentLength = contentLength(len(s.body))
 	b.release()
 	return s
 }
