@@ -1,12 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/probekit/probekit/examples/internal/readyswitch"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -85,33 +86,10 @@ func newApp(logger *slog.Logger, cfg *config) (a *app, err error) {
 	if err := reg.Mount(mux); err != nil {
 		return a, err
 	}
-	mux.Handle("/make_ready", a.toggle(true))
-	mux.Handle("/make_not_ready", a.toggle(false))
+	mux.Handle("/make_ready", readyswitch.Handler(reg, true, "ready: readiness is SERVING over gRPC and 200 over HTTP"))
+	mux.Handle("/make_not_ready", readyswitch.Handler(reg, false, "not ready: readiness is NOT_SERVING over gRPC and 503 over HTTP"))
 	a.http = mux
 	return a, nil
-}
-
-// toggle turns readiness on or off, for gRPC and HTTP probes alike. It
-// answers POST, the method for a change of state, and GET too, so that the
-// URLs work from a browser.
-func (a *app) toggle(ready bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodPost {
-			w.Header().Set("Allow", "GET, POST")
-			http.Error(w, "method not allowed: use POST (or GET)", http.StatusMethodNotAllowed)
-			return
-		}
-		msg := "ready: readiness is SERVING over gRPC and 200 over HTTP"
-		if ready {
-			a.reg.SetReady(true)
-		} else {
-			a.reg.MarkNotReady("made not ready by /make_not_ready")
-			msg = "not ready: readiness is NOT_SERVING over gRPC and 503 over HTTP"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "message": msg})
-	})
 }
 
 // close closes the registry and the upstream connection.

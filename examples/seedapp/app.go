@@ -1,10 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/probekit/probekit/examples/internal/readyswitch"
 
 	"github.com/probekit/probekit/checks"
 	"github.com/probekit/probekit/health"
@@ -46,30 +47,7 @@ func newApp(logger *slog.Logger) (*app, error) {
 		return nil, errors.Join(err, reg.Close())
 	}
 	a := &app{reg: reg, handler: mux}
-	mux.Handle("/make_ready", a.toggle(true))
-	mux.Handle("/make_not_ready", a.toggle(false))
+	mux.Handle("/make_ready", readyswitch.Handler(reg, true, "ready: /ready now answers 200"))
+	mux.Handle("/make_not_ready", readyswitch.Handler(reg, false, "not ready: /ready now answers 503"))
 	return a, nil
-}
-
-// toggle turns readiness on or off. It answers POST, the method for a
-// change of state, and GET too, because the tutorial has readers open these
-// URLs in a browser.
-func (a *app) toggle(ready bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodPost {
-			w.Header().Set("Allow", "GET, POST")
-			http.Error(w, "method not allowed: use POST (or GET)", http.StatusMethodNotAllowed)
-			return
-		}
-		msg := "ready: /ready now answers 200"
-		if ready {
-			a.reg.SetReady(true)
-		} else {
-			a.reg.MarkNotReady("made not ready by /make_not_ready")
-			msg = "not ready: /ready now answers 503"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "message": msg})
-	})
 }

@@ -24,30 +24,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/probekit/probekit/examples/internal/cli"
 
 	"github.com/probekit/probekit/health"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal kills at once instead of waiting for the drain
-	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "shutdown:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("shutdown", run) }
 
 type config struct {
 	addr            string
