@@ -15,10 +15,7 @@ import (
 type observer struct{ m *Metrics }
 
 // results are the values of the result attribute.
-var results = []health.RunResult{
-	health.RunPass, health.RunWarn, health.RunFail,
-	health.RunTimeout, health.RunPanic, health.RunBreakerOpen,
-}
+var results = health.RunResults()
 
 // breakerStates are the values of the to attribute of breaker changes.
 var breakerStates = []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen, gobreaker.StateOpen}

@@ -13,10 +13,7 @@ import (
 type observer struct{ c *Collector }
 
 // results are the values of the result label.
-var results = []health.RunResult{
-	health.RunPass, health.RunWarn, health.RunFail,
-	health.RunTimeout, health.RunPanic, health.RunBreakerOpen,
-}
+var results = health.RunResults()
 
 // breakerStates are the values of the to label of breaker changes.
 var breakerStates = []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen, gobreaker.StateOpen}
