@@ -301,13 +301,13 @@ func (r *Registry) completeEmptyStartup() {
 // ErrClosed from then on (background checks keep their last results). It
 // then waits for the registry's goroutines (running checks, hooks,
 // observers, the logger) to return, for as long as the longest check
-// timeout, at least 100 ms and at most 10 s; if some are still running then, Close
+// timeout, at least a second and at most 10 s; if some are still running then, Close
 // returns an error naming the checks (or saying that hooks, observers or
 // the logger are still busy). Those goroutines end when the code they are
 // in returns; nothing waits for them. Use CloseContext to choose the wait.
 // Close is idempotent.
 func (r *Registry) Close() error {
-	grace := 100 * time.Millisecond
+	grace := time.Second // time for hooks, observers and the logger to catch up
 	r.mu.Lock()
 	for _, c := range r.byName {
 		grace = max(grace, c.cfg.timeout)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,14 +104,22 @@ func TestNotReadyTakesPodOutOfRotation(t *testing.T) {
 }
 
 // README, "Metrics" and prommetrics/README.md: the three-line set-up, on
-// the default registry and mux as the README shows it.
-func TestPrometheusSetUp(t *testing.T) {
+// the default registry and mux as the README shows it. Those are global, so
+// it runs once per process, whatever -count says.
+func setUpPrometheus() *health.Registry {
 	reg := health.New()
 	prometheus.MustRegister(prommetrics.NewCollector(reg))
 	http.Handle("GET /metrics", promhttp.Handler())
+	return reg
+}
 
-	t.Cleanup(func() { assert.NoError(t, reg.Close()) })
-	require.NoError(t, reg.Register(health.Readiness, "postgres", func(context.Context) error { return nil }))
+var prometheusRegistry = sync.OnceValue(setUpPrometheus)
+
+func TestPrometheusSetUp(t *testing.T) {
+	reg := prometheusRegistry()
+	if err := reg.Register(health.Readiness, "postgres", func(context.Context) error { return nil }); err != nil {
+		require.ErrorIs(t, err, health.ErrDuplicateName) // a second run of the test
+	}
 	_, err := reg.Check(t.Context(), health.Readiness)
 	require.NoError(t, err)
 	srv := httptest.NewServer(http.DefaultServeMux)
