@@ -83,6 +83,7 @@ type watcher struct {
 	name   string
 	feed   *feed
 	notify chan struct{}
+	primed bool // a refresh has given it a status to send; guarded by watchers.mu
 }
 
 func (ws *watchers) init() {
@@ -101,10 +102,7 @@ func (ws *watchers) subscribe(s *Server, name string) *watcher {
 		ws.feeds[name] = f
 	}
 	w := &watcher{name: name, feed: f, notify: make(chan struct{}, 1)}
-	f.subs[w] = struct{}{}
-	if f.known {
-		w.notify <- struct{}{}
-	}
+	f.subs[w] = struct{}{} // the hub's next refresh, which poke asks for, sends it the current status
 	if ws.cancel == nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		ws.cancel, ws.wake = cancel, make(chan struct{}, 1)
@@ -254,12 +252,15 @@ func (s *Server) refresh(ctx context.Context) (due []health.CheckInfo, next time
 			}
 			st = servingStatus(hs)
 		}
-		if f.known && f.status == st {
-			continue
-		}
+		changed := !f.known || f.status != st
 		f.known, f.status = true, st
 		for w := range f.subs {
-			poke(w.notify)
+			// A new watcher gets the status as of this refresh, never the
+			// feed's status from before the change that woke the hub.
+			if changed || !w.primed {
+				w.primed = true
+				poke(w.notify)
+			}
 		}
 	}
 	return due, next
