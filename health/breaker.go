@@ -90,6 +90,7 @@ type Breaker struct {
 
 // BreakerChange is a state change of a circuit breaker.
 type BreakerChange struct {
+	// From and To are the states before and after the change.
 	From, To gobreaker.State
 }
 

@@ -86,7 +86,9 @@ type PanicError struct {
 	Goexit bool
 	// In names the code that panicked, such as "check" (the default when
 	// empty) or "breaker callback ReadyToTrip".
-	In    string
+	In string
+	// Stack is the stack of the goroutine that panicked, as
+	// runtime/debug.Stack gives it, for logs; it is never served over HTTP.
 	Stack []byte
 	msg   string
 }

@@ -16,7 +16,9 @@ import (
 // observers and its logger: a check's or a group's status changed, or
 // (Breaker != nil) a dependency's circuit breaker changed state.
 type Event struct {
-	Time  time.Time
+	// Time is when the registry took the change in.
+	Time time.Time
+	// Group is the group of the entry, or the group, that changed.
 	Group Group
 	// Check names the entry that changed; it is empty when the group as a
 	// whole changed.
@@ -92,6 +94,7 @@ func (r RunResult) String() string {
 
 // Run is one completed run of a check: what observers count and time.
 type Run struct {
+	// Group and Check name the check that ran.
 	Group Group
 	Check string
 	// Result says how the run ended; Status is the status it gave the

@@ -11,6 +11,7 @@ import (
 // CheckInfo describes a registered check as Register configured it, for
 // tooling, status pages and tests. It holds no result: see Latest for those.
 type CheckInfo struct {
+	// Name and Group are those given to Register.
 	Name  string
 	Group Group
 	// Timeout bounds each run.

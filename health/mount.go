@@ -105,7 +105,8 @@ type Route struct {
 	// Pattern is the route in http.ServeMux syntax, as Mount registers it
 	// ("/health/{$}", "/health/readyz/{check}").
 	Pattern string
-	Group   Group
+	// Group is the group the route answers for.
+	Group Group
 	// Handler answers GET and HEAD (405 otherwise), never with a redirect.
 	Handler http.Handler
 }

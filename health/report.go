@@ -13,6 +13,8 @@ import (
 // check, or one the registry adds (EntryAlive, EntryReady, EntryLiveness,
 // EntryStartup).
 type CheckResult struct {
+	// Name is the entry's name; Status is its verdict (pass, warn or
+	// fail), as it counts in the group's status.
 	Name   string
 	Status Status
 	// Err is the reason for a warn or fail status and nil on pass, except
@@ -34,6 +36,7 @@ type CheckResult struct {
 
 // BreakerStatus is the state of a dependency's circuit breaker.
 type BreakerStatus struct {
+	// State is the breaker's state when the report was taken.
 	State gobreaker.State
 	// LastSuccess is when a call through the breaker (a check run or
 	// application traffic) last succeeded; zero if none has. Cached HTTP
@@ -44,6 +47,8 @@ type BreakerStatus struct {
 
 // Report is the verdict on a group: its status and the results it rests on.
 type Report struct {
+	// Group is the group reported on; Status is its verdict, the one its
+	// HTTP handler answers with (200 for pass and warn, 503 for fail).
 	Group  Group
 	Status Status
 	// Checks holds one result per entry, sorted by name.
