@@ -182,7 +182,7 @@ func parseQuery(raw string) (sel selection, verbose bool, err string) {
 		case "verbose":
 			verbose = true
 		case "exclude":
-			if value == "" || containsString(sel.exclude, value) {
+			if value == "" || slices.Contains(sel.exclude, value) {
 				continue
 			}
 			if len(sel.exclude) == maxExcludes {
@@ -198,16 +198,7 @@ func unescape(s string) (string, error) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s, nil
 	}
-	return urlQueryUnescape(s)
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return url.QueryUnescape(s)
 }
 
 // variant is a rendering of a report: a format, with or without details.

@@ -2,7 +2,6 @@ package health
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,8 +25,6 @@ const maxReason = 256
 
 // maxNoteNames bounds how many unmatched exclusions a note quotes.
 const maxNoteNames = 8
-
-var urlQueryUnescape = url.QueryUnescape
 
 type renderState struct {
 	verbose, details bool
