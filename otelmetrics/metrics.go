@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/internal/metricspec"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -35,14 +36,10 @@ type Metrics struct {
 	checkUp, checkStatus, groupUp, groupStatus, breakerState metric.Int64ObservableGauge
 	lastSuccessGauge                                         metric.Float64ObservableGauge
 
-	mu          sync.Mutex
-	zeroed      map[checkKey]bool    // checks whose counters have been recorded at zero
-	lastSuccess map[checkKey]float64 // Unix seconds; only ever moves forward
-}
+	lastSuccess metricspec.LastSuccess
 
-type checkKey struct {
-	group health.Group
-	name  string
+	mu     sync.Mutex
+	zeroed map[metricspec.Key]bool // checks whose counters have been recorded at zero
 }
 
 // errNilRegistry is New's error for a nil registry.
@@ -63,7 +60,7 @@ func New(reg *health.Registry, mp metric.MeterProvider) (*Metrics, error) {
 		mp = otel.GetMeterProvider()
 	}
 	meter := mp.Meter(ScopeName)
-	m := &Metrics{reg: reg, remove: func() {}, zeroed: make(map[checkKey]bool), lastSuccess: make(map[checkKey]float64)}
+	m := &Metrics{reg: reg, remove: func() {}, zeroed: make(map[metricspec.Key]bool)}
 	var errs []error
 	keep := func(err error) { errs = append(errs, err) }
 	var err error
@@ -72,7 +69,7 @@ func New(reg *health.Registry, mp metric.MeterProvider) (*Metrics, error) {
 	keep(err)
 	m.durations, err = meter.Float64Histogram("probekit.healthcheck.duration", metric.WithUnit("s"),
 		metric.WithDescription("How long runs of a health check took to give their verdict, runs answered by an open circuit breaker excepted."),
-		metric.WithExplicitBucketBoundaries(durationBuckets...))
+		metric.WithExplicitBucketBoundaries(metricspec.DurationBuckets...))
 	keep(err)
 	m.groupTransitions, err = meter.Int64Counter("probekit.healthgroup.transitions", metric.WithUnit("{transition}"),
 		metric.WithDescription("Status changes of a health group (liveness, readiness, startup), by the status changed to: pass, warn, fail."))
@@ -109,12 +106,12 @@ func New(reg *health.Registry, mp metric.MeterProvider) (*Metrics, error) {
 
 	ctx := context.Background()
 	for _, g := range health.Groups() {
-		for _, s := range statuses {
+		for _, s := range metricspec.Statuses {
 			m.groupTransitions.Add(ctx, 0, metric.WithAttributes(groupAttr(g), attribute.String("to", s.String())))
 		}
 	}
 	m.remove = reg.AddObserver(observer{m})
-	m.seedLastSuccess()
+	m.lastSuccess.Seed(reg)
 	return m, nil
 }
 
@@ -136,25 +133,23 @@ func (m *Metrics) observe(ctx context.Context, o metric.Observer) error {
 	for _, g := range health.Groups() {
 		rep := m.reg.Latest(g)
 		ga := groupAttr(g)
-		o.ObserveInt64(m.groupUp, up(rep.Status), metric.WithAttributes(ga))
-		for _, s := range statuses {
-			o.ObserveInt64(m.groupStatus, is(rep.Status, s), metric.WithAttributes(ga, attribute.String("status", s.String())))
+		o.ObserveInt64(m.groupUp, int64(metricspec.Up(rep.Status)), metric.WithAttributes(ga))
+		for _, s := range metricspec.Statuses {
+			o.ObserveInt64(m.groupStatus, int64(metricspec.Is(rep.Status, s)), metric.WithAttributes(ga, attribute.String("status", s.String())))
 		}
 		for _, e := range rep.Checks {
 			na := attribute.String("name", e.Name)
-			o.ObserveInt64(m.checkUp, up(e.Status), metric.WithAttributes(ga, na))
-			for _, s := range statuses {
-				o.ObserveInt64(m.checkStatus, is(e.Status, s), metric.WithAttributes(ga, na, attribute.String("status", s.String())))
+			o.ObserveInt64(m.checkUp, int64(metricspec.Up(e.Status)), metric.WithAttributes(ga, na))
+			for _, s := range metricspec.Statuses {
+				o.ObserveInt64(m.checkStatus, int64(metricspec.Is(e.Status, s)), metric.WithAttributes(ga, na, attribute.String("status", s.String())))
 			}
 			if e.Breaker != nil {
 				o.ObserveInt64(m.breakerState, int64(e.Breaker.State), metric.WithAttributes(na))
 			}
 		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, unix := range m.lastSuccess {
-		o.ObserveFloat64(m.lastSuccessGauge, unix, metric.WithAttributes(groupAttr(k.group), attribute.String("name", k.name)))
+	for k, unix := range m.lastSuccess.Snapshot() {
+		o.ObserveFloat64(m.lastSuccessGauge, unix, metric.WithAttributes(groupAttr(k.Group), attribute.String("name", k.Name)))
 	}
 	return nil
 }
@@ -164,7 +159,7 @@ func (m *Metrics) observe(ctx context.Context, o metric.Observer) error {
 // exporter can see.
 func (m *Metrics) zeroNewChecks(ctx context.Context) {
 	for _, info := range m.reg.Checks() {
-		k := checkKey{info.Group, info.Name}
+		k := metricspec.Key{Group: info.Group, Name: info.Name}
 		m.mu.Lock()
 		done := m.zeroed[k]
 		m.zeroed[k] = true
@@ -173,56 +168,15 @@ func (m *Metrics) zeroNewChecks(ctx context.Context) {
 			continue
 		}
 		ga, na := groupAttr(info.Group), attribute.String("name", info.Name)
-		for _, r := range results {
+		for _, r := range metricspec.Results {
 			m.runs.Add(ctx, 0, metric.WithAttributes(ga, na, attribute.String("result", r.String())))
 		}
 		if info.Dependency {
-			for _, s := range breakerStates {
+			for _, s := range metricspec.BreakerStates {
 				m.breakerChanges.Add(ctx, 0, metric.WithAttributes(na, attribute.String("to", s.String())))
 			}
 		}
 	}
 }
 
-// seedLastSuccess records the checks that pass now as having succeeded at
-// their latest verdict.
-func (m *Metrics) seedLastSuccess() {
-	registered := make(map[checkKey]bool)
-	for _, info := range m.reg.Checks() {
-		registered[checkKey{info.Group, info.Name}] = true
-	}
-	for _, g := range health.Groups() {
-		for _, e := range m.reg.Latest(g).Checks {
-			if k := (checkKey{g, e.Name}); registered[k] && e.Status == health.StatusPass && !e.Time.IsZero() {
-				m.succeeded(k, float64(e.Time.UnixNano())/1e9)
-			}
-		}
-	}
-}
-
-func (m *Metrics) succeeded(k checkKey, unix float64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.lastSuccess[k] = max(m.lastSuccess[k], unix)
-}
-
 func groupAttr(g health.Group) attribute.KeyValue { return attribute.String("group", g.String()) }
-
-// statuses are the values of the status and to attributes.
-var statuses = []health.Status{health.StatusPass, health.StatusWarn, health.StatusFail}
-
-// up is the value of the 0/1 gauges: 1 for what is served with 200.
-func up(s health.Status) int64 {
-	if s == health.StatusPass || s == health.StatusWarn {
-		return 1
-	}
-	return 0
-}
-
-// is is the value of a status gauge: 1 for the current status.
-func is(current, s health.Status) int64 {
-	if current == s {
-		return 1
-	}
-	return 0
-}

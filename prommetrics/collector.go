@@ -2,10 +2,9 @@ package prommetrics
 
 import (
 	"errors"
-	"maps"
-	"sync"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/internal/metricspec"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,7 +21,7 @@ type Collector struct {
 	durations        *prometheus.HistogramVec
 	groupTransitions *prometheus.CounterVec
 	breakerChanges   *prometheus.CounterVec
-	lastSuccess      lastSuccess
+	lastSuccess      metricspec.LastSuccess
 
 	// Read from reg.Latest at scrape time.
 	checkUp, checkStatus, groupUp, groupStatus, breakerState, lastSuccessDesc *prometheus.Desc
@@ -55,7 +54,7 @@ func NewCollector(reg *health.Registry) *Collector {
 		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "probekit_healthcheck_duration_seconds",
 			Help:    "How long runs of a health check took to give their verdict, runs answered by an open circuit breaker excepted.",
-			Buckets: durationBuckets,
+			Buckets: metricspec.DurationBuckets,
 		}, []string{"group", "name"}),
 		groupTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "probekit_healthgroup_transitions_total",
@@ -85,13 +84,13 @@ func NewCollector(reg *health.Registry) *Collector {
 			[]string{"name"}, nil),
 	}
 	for _, g := range health.Groups() {
-		for _, s := range statuses {
+		for _, s := range metricspec.Statuses {
 			c.groupTransitions.WithLabelValues(g.String(), s.String())
 		}
 	}
 	if reg != nil {
 		c.remove = reg.AddObserver(observer{c})
-		c.lastSuccess.seed(reg)
+		c.lastSuccess.Seed(reg)
 	}
 	return c
 }
@@ -125,18 +124,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.durations.Collect(ch)
 	c.groupTransitions.Collect(ch)
 	c.breakerChanges.Collect(ch)
-	c.lastSuccess.collect(ch, c.lastSuccessDesc)
+	for k, unix := range c.lastSuccess.Snapshot() {
+		ch <- prometheus.MustNewConstMetric(c.lastSuccessDesc, prometheus.GaugeValue, unix, k.Group.String(), k.Name)
+	}
 	for _, g := range health.Groups() {
 		rep := c.reg.Latest(g)
 		group := g.String()
-		ch <- prometheus.MustNewConstMetric(c.groupUp, prometheus.GaugeValue, up(rep.Status), group)
-		for _, s := range statuses {
-			ch <- prometheus.MustNewConstMetric(c.groupStatus, prometheus.GaugeValue, is(rep.Status, s), group, s.String())
+		ch <- prometheus.MustNewConstMetric(c.groupUp, prometheus.GaugeValue, float64(metricspec.Up(rep.Status)), group)
+		for _, s := range metricspec.Statuses {
+			ch <- prometheus.MustNewConstMetric(c.groupStatus, prometheus.GaugeValue, float64(metricspec.Is(rep.Status, s)), group, s.String())
 		}
 		for _, e := range rep.Checks {
-			ch <- prometheus.MustNewConstMetric(c.checkUp, prometheus.GaugeValue, up(e.Status), group, e.Name)
-			for _, s := range statuses {
-				ch <- prometheus.MustNewConstMetric(c.checkStatus, prometheus.GaugeValue, is(e.Status, s), group, e.Name, s.String())
+			ch <- prometheus.MustNewConstMetric(c.checkUp, prometheus.GaugeValue, float64(metricspec.Up(e.Status)), group, e.Name)
+			for _, s := range metricspec.Statuses {
+				ch <- prometheus.MustNewConstMetric(c.checkStatus, prometheus.GaugeValue, float64(metricspec.Is(e.Status, s)), group, e.Name, s.String())
 			}
 			if e.Breaker != nil {
 				ch <- prometheus.MustNewConstMetric(c.breakerState, prometheus.GaugeValue, float64(e.Breaker.State), e.Name)
@@ -151,85 +152,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 func (c *Collector) initSeries() {
 	for _, info := range c.reg.Checks() {
 		group := info.Group.String()
-		for _, r := range results {
+		for _, r := range metricspec.Results {
 			c.runs.WithLabelValues(group, info.Name, r.String())
 		}
 		c.durations.WithLabelValues(group, info.Name)
 		if info.Dependency {
-			for _, s := range breakerStates {
+			for _, s := range metricspec.BreakerStates {
 				c.breakerChanges.WithLabelValues(info.Name, s.String())
 			}
 		}
-	}
-}
-
-// statuses are the values of the status and to labels, in the order the
-// status gauges are written.
-var statuses = []health.Status{health.StatusPass, health.StatusWarn, health.StatusFail}
-
-// up is the value of the 0/1 gauges: 1 for what is served with 200.
-func up(s health.Status) float64 {
-	if s == health.StatusPass || s == health.StatusWarn {
-		return 1
-	}
-	return 0
-}
-
-// is is the value of a status gauge: 1 for the current status.
-func is(current, s health.Status) float64 {
-	if current == s {
-		return 1
-	}
-	return 0
-}
-
-// lastSuccess holds the time of each check's last passing run. Runs may be
-// delivered while the seed is read, so a time only ever moves forward.
-type lastSuccess struct {
-	mu sync.Mutex
-	at map[checkKey]float64 // Unix seconds
-}
-
-type checkKey struct {
-	group health.Group
-	name  string
-}
-
-func (l *lastSuccess) set(k checkKey, unix float64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.at == nil {
-		l.at = make(map[checkKey]float64)
-	}
-	if unix > l.at[k] {
-		l.at[k] = unix
-	}
-}
-
-// seed records the checks that pass now as having succeeded at their
-// latest verdict.
-func (l *lastSuccess) seed(reg *health.Registry) {
-	registered := make(map[checkKey]bool)
-	for _, info := range reg.Checks() {
-		registered[checkKey{info.Group, info.Name}] = true
-	}
-	for _, g := range health.Groups() {
-		for _, e := range reg.Latest(g).Checks {
-			k := checkKey{g, e.Name}
-			if registered[k] && e.Status == health.StatusPass && !e.Time.IsZero() {
-				l.set(k, unixSeconds(e.Time))
-			}
-		}
-	}
-}
-
-// collect sends a copy, so that the observer is not held up while the
-// scrape consumes the series.
-func (l *lastSuccess) collect(ch chan<- prometheus.Metric, desc *prometheus.Desc) {
-	l.mu.Lock()
-	at := maps.Clone(l.at)
-	l.mu.Unlock()
-	for k, unix := range at {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, unix, k.group.String(), k.name)
 	}
 }
