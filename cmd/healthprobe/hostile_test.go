@@ -31,9 +31,12 @@ const slack = 3 * time.Second
 // hostileTimeout+slack. The test's own context kills it well after that.
 func runBinary(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	// Built first: the build can take longer than the run's whole budget
+	// on a loaded machine, and must not count against it.
+	binary := buildBinary(t)
 	ctx, cancel := context.WithTimeout(t.Context(), hostileTimeout+slack+5*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, buildBinary(t), args...)
+	cmd := exec.CommandContext(ctx, binary, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
