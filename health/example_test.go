@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 )
 
 // get serves one request to h and returns the status code and body.
@@ -21,13 +22,13 @@ func get(h http.Handler, target string) (int, string) {
 }
 
 // The quick start: register checks, mount them on the mux the service
-// already has, and flip readiness from code.
+// already has, and turn readiness on from code once warm.
 func Example() {
-	reg := health.New(health.StartNotReady("warming up"))
+	reg := health.New(health.Options{StartNotReady: "warming up"})
 	defer reg.Close()
 
-	_ = reg.Register(health.Liveness, "goroutines", func(ctx context.Context) error { return nil })
-	_ = reg.Register(health.Readiness, "cache", func(ctx context.Context) error { return nil })
+	_ = reg.Register(health.Liveness, "goroutines", health.CheckFunc(func(ctx context.Context) error { return nil }))
+	_ = reg.Register(health.Readiness, "cache", health.CheckFunc(func(ctx context.Context) error { return nil }))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello") })
@@ -39,7 +40,7 @@ func Example() {
 	ready, _ := get(mux, "/ready")
 	fmt.Println("before:", live, ready)
 
-	reg.SetReady(true) // warm-up done
+	reg.MarkReady() // warm-up done
 	ready, _ = get(mux, "/ready")
 	fmt.Println("after:", ready)
 	// Output:
@@ -50,33 +51,31 @@ func Example() {
 // A dependency check may only join readiness, and runs behind a circuit
 // breaker. Every moves it off the probe's path: probes read its latest
 // result.
-func ExampleDependency() {
+func ExampleDependencyFunc() {
 	reg := health.New()
 	defer reg.Close()
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0") // stands in for a database
 	defer ln.Close()
-	err := reg.Register(health.Readiness, "postgres", func(ctx context.Context) error {
+	postgres := health.DependencyFunc(func(ctx context.Context) error {
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", ln.Addr().String())
 		if err != nil {
 			return err
 		}
 		return conn.Close()
-	}, health.Dependency(), health.Every(10*time.Second))
-	fmt.Println("readiness:", err)
-
-	err = reg.Register(health.Liveness, "postgres-live", func(ctx context.Context) error { return nil }, health.Dependency())
+	})
+	fmt.Println("readiness:", reg.Register(health.Readiness, "postgres", postgres, health.CheckOptions{Every: 10 * time.Second}))
+	err := reg.Register(health.Liveness, "postgres-live", postgres)
 	fmt.Println("liveness:", errors.Is(err, health.ErrDependencyGroup))
 
+	// Wait for the background check's first result.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	rep, _ := reg.WaitFor(ctx, health.Readiness, health.StatusPass)
-	for _, c := range rep.Checks {
-		if c.Breaker != nil {
-			fmt.Println(c.Name, c.Status, c.Breaker.State)
-		}
-	}
+	_, _ = healthtest.Wait(ctx, reg, health.Readiness, health.StatusPass)
+	rep, _ := reg.Check(ctx, health.Readiness, "postgres")
+	c := rep.Checks[0]
+	fmt.Println(c.Name, c.Status, c.Breaker.State)
 	// Output:
 	// readiness: <nil>
 	// liveness: true
@@ -86,38 +85,38 @@ func ExampleDependency() {
 // The application sends its own calls through the dependency's breaker, so
 // that failures of real traffic take the pod out of rotation at once, and
 // an open breaker spares the dependency the probes' calls too.
-func ExampleCall() {
+func ExampleBreaker_Execute() {
 	reg := health.New()
 	defer reg.Close()
-	_ = reg.Register(health.Readiness, "users-api", func(ctx context.Context) error { return nil }, health.Dependency())
+	_ = reg.Register(health.Readiness, "users-api", health.DependencyFunc(func(ctx context.Context) error { return nil }))
 	b, _ := reg.Breaker("users-api")
 
-	for range health.DefaultBreakerFailures {
-		_, err := health.Call(b, func() (string, error) { return "", errors.New("503 from users-api") })
-		fmt.Println(err)
+	for range 3 { // BreakerSettings.Failures defaults to 3
+		fmt.Println(b.Execute(func() error { return errors.New("503 from users-api") }))
 	}
-	_, err := health.Call(b, func() (string, error) { return "ada", nil })
-	fmt.Println(err)
+	var name string
+	err := b.Execute(func() error { name = "ada"; return nil })
+	fmt.Printf("%q %v\n", name, errors.Is(err, health.ErrBreakerOpen))
 	code, _ := get(reg.Handler(health.Readiness), "/readyz")
-	fmt.Println(b.State(), code)
+	fmt.Println(code)
 	// Output:
 	// 503 from users-api
 	// 503 from users-api
 	// 503 from users-api
-	// circuit breaker is open
-	// open 503
+	// "" true
+	// 503
 }
 
 // Failure reasons are withheld from HTTP responses unless ShowDetails
 // allows them, here for requests that carry a token.
-func ExampleShowDetails() {
-	reg := health.New(health.ShowDetails(func(r *http.Request) bool {
+func ExampleOptions_showDetails() {
+	reg := health.New(health.Options{ShowDetails: func(r *http.Request) bool {
 		return r.Header.Get("X-Health-Token") == "s3cret"
-	}))
+	}})
 	defer reg.Close()
-	_ = reg.Register(health.Readiness, "db", func(ctx context.Context) error {
+	_ = reg.Register(health.Readiness, "db", health.CheckFunc(func(ctx context.Context) error {
 		return errors.New("dial tcp db.internal:5432: connection refused")
-	})
+	}))
 	h := reg.Handler(health.Readiness)
 
 	_, body := get(h, "/readyz?verbose")
@@ -133,25 +132,20 @@ func ExampleShowDetails() {
 	// [-]db failed: dial tcp db.internal:5432: connection refused
 }
 
-// A check reports a measurement with Observe, and a degraded state with
-// Warn.
-func ExampleObserve() {
+// A check reports a degraded state with Warn: the group answers 200.
+func ExampleWarn() {
 	reg := health.New()
 	defer reg.Close()
-	_ = reg.Register(health.Readiness, "queue", func(ctx context.Context) error {
-		depth := 1200
-		health.Observe(ctx, depth, "messages")
-		if depth > 1000 {
+	_ = reg.Register(health.Readiness, "queue", health.CheckFunc(func(ctx context.Context) error {
+		if depth := 1200; depth > 1000 {
 			return health.Warn(fmt.Errorf("queue depth %d", depth))
 		}
 		return nil
-	})
+	}))
 	code, body := get(reg.Handler(health.Readiness), "/readyz")
-	fmt.Println(code, strings.Contains(body, `"observedValue":1200,"observedUnit":"messages"`))
-	fmt.Println(strings.Contains(body, `"status":"warn"`))
+	fmt.Println(code, strings.Contains(body, `"status":"warn"`))
 	// Output:
 	// 200 true
-	// true
 }
 
 // Drain starts a graceful shutdown: readiness fails at once, liveness keeps
@@ -159,52 +153,88 @@ func ExampleObserve() {
 func ExampleRegistry_Drain() {
 	reg := health.New()
 	defer reg.Close()
-	srv := httptest.NewServer(nil)
-	defer srv.Close()
 
 	_ = reg.Drain(context.Background(), 10*time.Millisecond) // 5-10 s in production
+	reg.MarkReady()                                          // too late: Drain is final
 	live, _ := get(reg.Handler(health.Liveness), "/")
 	ready, _ := get(reg.Handler(health.Readiness), "/ready")
-	fmt.Println(live, ready)
-	// Then: srv.Shutdown(ctx); reg.Close()
+	fmt.Println(live, ready, reg.Latest(health.Readiness).Draining)
+	// Then srv.Shutdown(ctx), and reg.Close().
+
 	// Output:
-	// 200 503
+	// 200 503 true
 }
 
-// WaitFor lets a test wait for a background check to settle without
-// sleeping.
-func ExampleRegistry_WaitFor() {
+// Mount under a prefix leaves the application's own home page alone.
+func ExampleRegistry_Mount() {
 	reg := health.New()
 	defer reg.Close()
-	_ = reg.Register(health.Readiness, "cache-warm", func(ctx context.Context) error { return nil },
-		health.Every(time.Minute))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "home") })
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	rep, err := reg.WaitFor(ctx, health.Readiness, health.StatusPass)
-	fmt.Println(rep.Status, err)
+	fmt.Println(reg.Mount(mux) != nil) // "/" is taken
+	fmt.Println(reg.Mount(mux, health.MountOptions{Prefix: "/health"}))
+	for _, path := range []string{"/", "/health/", "/health/readyz"} {
+		code, body := get(mux, path)
+		fmt.Println(path, code, body[:min(len(body), 17)])
+	}
 	// Output:
-	// pass <nil>
+	// true
+	// <nil>
+	// / 200 home
+	// /health/ 200 {"status":"pass",
+	// /health/readyz 200 {"status":"pass",
 }
 
-// Hooks see every status change, with the reason, outside any lock.
-func ExampleOnStatusChange() {
-	changes := make(chan health.Event, 16)
-	reg := health.New(health.OnStatusChange(func(ev health.Event) {
-		if ev.Check == "" { // group changes only
-			changes <- ev
-		}
-	}))
+// Routes gives the same set of paths to routers other than ServeMux.
+func ExampleRegistry_Routes() {
+	reg := health.New()
 	defer reg.Close()
-	for range 3 { // registration's first statuses: liveness, readiness, startup
-		<-changes
+	routes, _ := reg.Routes(health.MountOptions{Prefix: "/health", Paths: []string{"/livez", "/readyz", "/readyz/{check}"}})
+	for _, rt := range routes {
+		fmt.Println(rt.Path, rt.PerCheck, rt.Group)
 	}
-	reg.MarkBroken("worker deadlocked")
-	ev := <-changes
-	fmt.Println(ev.Group, ev.From, "->", ev.To)
-	ev = <-changes
-	fmt.Println(ev.Group, ev.From, "->", ev.To)
 	// Output:
-	// liveness pass -> fail
-	// readiness pass -> fail
+	// /health/livez false liveness
+	// /health/readyz false readiness
+	// /health/readyz/ true readiness
+}
+
+// An observer learns of every run and change, for metrics and status pages.
+func ExampleRegistry_AddObserver() {
+	reg := health.New()
+	defer reg.Close()
+	changes := make(chan health.Event, 16)
+	remove := reg.AddObserver(eventsTo(changes))
+	defer remove()
+
+	reg.MarkBroken("worker deadlocked")
+	for range 3 {
+		ev := <-changes
+		fmt.Println(ev.Group, ev.Check, ev.From, "->", ev.To)
+	}
+	// Output:
+	// liveness alive pass -> fail
+	// liveness  pass -> fail
+	// readiness  pass -> fail
+}
+
+type eventsTo chan health.Event
+
+func (c eventsTo) ObserveEvent(ev health.Event) { c <- ev }
+func (c eventsTo) ObserveRun(health.Run)        {}
+
+// Contract describes the registry for tools that lint manifests against it.
+func ExampleRegistry_Contract() {
+	reg := health.New()
+	defer reg.Close()
+	_ = reg.Register(health.Readiness, "db", health.DependencyFunc(func(ctx context.Context) error { return nil }),
+		health.CheckOptions{Timeout: time.Second})
+	_ = reg.Mount(http.NewServeMux(), health.MountOptions{Paths: []string{"/ready"}})
+	c := reg.Contract()
+	fmt.Println(c.HTTP.Routes[0].Path, c.HTTP.Routes[0].Group)
+	fmt.Println(c.Checks[0].Name, c.Checks[0].Timeout, c.Checks[0].Breaker.Failures, c.Checks[0].Breaker.Open)
+	// Output:
+	// /ready readiness
+	// db 1s 3 30s
 }

@@ -8,12 +8,12 @@ type Status uint8
 
 const (
 	// StatusUnknown means no verdict exists yet. It is never served over
-	// HTTP: a check with no result yet is reported as pass in the liveness
-	// group and as fail elsewhere, as the kubelet assumes for its probes.
+	// HTTP: a check with no result yet counts as passing in liveness and as
+	// failing elsewhere, as the kubelet assumes of its probes.
 	StatusUnknown Status = iota
 	// StatusPass means healthy. Served with 200.
 	StatusPass
-	// StatusWarn means degraded but usable: a non-critical check failed, or
+	// StatusWarn means degraded but usable: a NonCritical check failed, or
 	// a check returned an error wrapped with Warn. Served with 200.
 	StatusWarn
 	// StatusFail means unhealthy. Served with 503.
@@ -21,67 +21,46 @@ const (
 )
 
 // String returns "unknown", "pass", "warn" or "fail".
-func (s Status) String() string {
-	switch s {
-	case StatusUnknown:
-		return "unknown"
-	case StatusPass:
-		return "pass"
-	case StatusWarn:
-		return "warn"
-	case StatusFail:
-		return "fail"
+func (s Status) String() string { return name(s, "Status", "unknown", "pass", "warn", "fail") }
+
+// name returns names[v], or T(v) for a value without a name.
+func name[V ~uint8](v V, t string, names ...string) string {
+	if int(v) < len(names) && names[v] != "" {
+		return names[v]
 	}
-	return fmt.Sprintf("Status(%d)", uint8(s))
+	return fmt.Sprintf("%s(%d)", t, uint8(v))
 }
 
-// worse returns the more severe of two statuses; unknown ranks below pass so
-// that it never masks a real verdict.
-func worse(a, b Status) Status {
-	if b > a {
-		return b
-	}
-	return a
-}
+// worse returns the more severe of two statuses; unknown ranks below pass,
+// so that it never masks a real verdict.
+func worse(a, b Status) Status { return max(a, b) }
 
 // Group is one of the three kinds of probe Kubernetes knows. The zero value
-// is not a valid group; registering into it is an error.
+// is not a valid group.
 type Group uint8
 
 const (
 	// Liveness answers "is this process alive and making progress?". It
-	// must look at process-local state only: a failing liveness probe gets
-	// the container restarted, which never fixes a database outage.
-	// Dependency checks are rejected here.
+	// must look at process-local state only: failing it gets the container
+	// restarted, which never fixes a database outage, so dependency checks
+	// are refused here.
 	Liveness Group = iota + 1
 	// Readiness answers "may this process take traffic now?". It also
 	// fails while liveness fails, while startup has not completed, and
-	// while the readiness switch is off (see Registry.SetReady).
+	// while the readiness switch is off (MarkNotReady, Drain).
 	Readiness
 	// Startup answers "has this process finished starting?". It latches:
-	// once each startup check has passed, it is not run again and the
-	// group passes for good.
+	// once a startup check has passed it is not run again, and once all
+	// have, the group passes for good.
 	Startup
 )
 
-// Groups returns the valid groups in a fixed order: Liveness, Readiness,
-// Startup. The slice is new at each call; changing it changes nothing else.
-func Groups() []Group { return []Group{Liveness, Readiness, Startup} }
-
-// allGroups is Groups for the package's own loops.
+// allGroups lists the groups in their fixed order, for the package's loops.
 var allGroups = [...]Group{Liveness, Readiness, Startup}
 
+const numGroups = int(Startup) + 1
+
 // String returns "liveness", "readiness" or "startup".
-func (g Group) String() string {
-	switch g {
-	case Liveness:
-		return "liveness"
-	case Readiness:
-		return "readiness"
-	case Startup:
-		return "startup"
-	}
-	return fmt.Sprintf("Group(%d)", uint8(g))
-}
+func (g Group) String() string { return name(g, "Group", "", "liveness", "readiness", "startup") }
 
 func (g Group) valid() bool { return g >= Liveness && g <= Startup }

@@ -29,7 +29,7 @@ func TestDocsWaitReady(t *testing.T) {
 	if err := probe.WaitReady(ctx, srv.URL+"/readyz"); err != nil {
 		t.Fatal(err)
 	}
-	reg.SetReady(false) // a health.Registry: take the process out of rotation
+	reg.MarkNotReady("maintenance") // a health.Registry: take the process out of rotation
 	if err := probe.WaitStatus(ctx, probe.HTTPGet{URL: srv.URL + "/readyz"}, probe.Failure); err != nil {
 		t.Fatal(err) // the error describes the last probe
 	}

@@ -15,7 +15,7 @@ func ExampleSwitch() {
 	defer reg.Close()
 
 	var db healthtest.Switch
-	_ = reg.Register(health.Readiness, "db", db.Check)
+	_ = reg.Register(health.Readiness, "db", &db) // a *Switch is a health.Checker
 
 	rep, _ := reg.Check(context.Background(), health.Readiness)
 	fmt.Println(rep.Status)

@@ -8,7 +8,7 @@
 //	func TestNotReadyTakesPodOutOfRotation(t *testing.T) {
 //		app := newApp(t)                                    // builds a *health.Registry and a mux
 //		healthtest.WaitStatus(t, app.reg, health.Readiness, health.StatusPass)
-//		app.reg.SetReady(false)
+//		app.reg.MarkNotReady("maintenance")
 //		healthtest.AssertStatus(t, app.mux, "/ready", http.StatusServiceUnavailable)
 //		healthtest.AssertStatus(t, app.mux, "/", http.StatusOK) // liveness is unaffected
 //	}
@@ -36,7 +36,7 @@ import (
 const DefaultWait = 5 * time.Second
 
 // WaitStatus waits until group g of reg has status want, re-evaluating the
-// group whenever the registry reports a change (see health.Registry.WaitFor),
+// group whenever the registry reports a change (see Wait),
 // and returns the report that had it. If want has not been reached within
 // DefaultWait, or the test's context ends first, it fails the test with
 // t.Fatalf, listing every entry that is not passing with its reason.
@@ -57,11 +57,75 @@ func WaitStatusWithin(t testing.TB, reg *health.Registry, g health.Group, want h
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()
-	rep, err := reg.WaitFor(ctx, g, want)
+	rep, err := Wait(ctx, reg, g, want)
 	if err != nil {
 		t.Fatalf("healthtest: %s did not become %s within %v: %v%s", g, want, d, err, Describe(rep))
 	}
 	return rep
+}
+
+// pollOnRequest is how often Wait runs the checks of a group that has
+// checks running on request: those change only when something runs them.
+const pollOnRequest = 25 * time.Millisecond
+
+// Wait waits until group g of reg has status want (pass, warn or fail), or
+// ctx is done, and returns the last report it saw. It evaluates the group
+// as a probe does (reg.Check) whenever the registry reports a change
+// (reg.Changed), and every 25 ms while the group has checks that run on
+// request, so that a test waits for a background check to settle without
+// sleeping. On ctx's end the error wraps ctx.Err() and names the entries
+// not passing; once reg is closed (its statuses no longer change) it
+// returns at once with an error wrapping health.ErrClosed. It is the one
+// way probekit waits for a status; WaitStatus is Wait for tests.
+func Wait(ctx context.Context, reg *health.Registry, g health.Group, want health.Status) (health.Report, error) {
+	if want != health.StatusPass && want != health.StatusWarn && want != health.StatusFail {
+		return health.Report{}, fmt.Errorf("healthtest: wait for %s to be %s: a group is only ever pass, warn or fail", g, want)
+	}
+	poll := time.NewTimer(0)
+	defer poll.Stop()
+	for {
+		changed := reg.Changed()
+		rep, err := reg.Check(ctx, g)
+		if err == nil && rep.Status == want {
+			return rep, nil
+		}
+		if err != nil && ctx.Err() == nil {
+			return rep, err
+		}
+		select {
+		case <-reg.Done(): // nothing will change any more, and Changed stays closed
+			return rep, fmt.Errorf("healthtest: %s is %s, not %s: %w", g, rep.Status, want, health.ErrClosed)
+		default:
+		}
+		var tick <-chan time.Time
+		if onRequest(reg, g) {
+			changed = reg.Changed() // the runs just made have signalled already
+			poll.Reset(pollOnRequest)
+			tick = poll.C
+		}
+		select {
+		case <-changed:
+		case <-tick:
+		case <-ctx.Done():
+			var failing []string
+			for _, c := range rep.Checks {
+				if c.Status != health.StatusPass {
+					failing = append(failing, c.Name+" "+c.Status.String())
+				}
+			}
+			return rep, fmt.Errorf("healthtest: %s is %s, not %s (%s): %w", g, rep.Status, want, strings.Join(failing, ", "), ctx.Err())
+		}
+	}
+}
+
+// onRequest reports whether a probe of g runs checks on request.
+func onRequest(reg *health.Registry, g health.Group) bool {
+	for _, c := range reg.Contract().Runs(g.String()) {
+		if c.Every == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Describe lists the entries of rep that are not passing, one per line, with
@@ -89,12 +153,13 @@ func Fixed(err error) health.CheckFunc {
 }
 
 // Switch is a check whose verdict the test sets: a real check, registered
-// like any other, that passes or fails on command. Register its Check
-// method. The zero value passes; it is safe for concurrent use.
+// like any other, that passes or fails on command: register the *Switch
+// itself (a health.Checker of the process's own state). The zero value
+// passes; it is safe for concurrent use.
 //
 // Set takes effect at the check's next run: at once for checks that run on
 // request (the next probe sees it), and at the next interval for background
-// checks (health.Every), so follow Set with WaitStatus.
+// checks (CheckOptions.Every), so follow Set with WaitStatus.
 type Switch struct {
 	mu   sync.Mutex
 	err  error
@@ -111,8 +176,8 @@ func (s *Switch) Set(err error) {
 	s.err = err
 }
 
-// Check is the health.CheckFunc: it returns the error last given to Set and
-// counts the run.
+// Check makes a *Switch a health.Checker: it returns the error last given
+// to Set and counts the run.
 func (s *Switch) Check(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

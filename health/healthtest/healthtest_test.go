@@ -71,7 +71,7 @@ func closeReg(t *testing.T, reg *health.Registry) {
 }
 
 func TestGetDecodesReport(t *testing.T) {
-	reg := health.New(health.StartNotReady("warming up"))
+	reg := health.New(health.Options{StartNotReady: "warming up"})
 	closeReg(t, reg)
 	require.NoError(t, reg.Register(health.Readiness, "db", healthtest.Fixed(errors.New("dial tcp 10.0.0.7:5432: refused"))))
 	require.NoError(t, reg.Register(health.Liveness, "goroutines", healthtest.Fixed(nil)))
@@ -96,18 +96,15 @@ func TestGetDecodesReport(t *testing.T) {
 	assert.NotContains(t, r.Checks, "db")
 }
 
-func TestGetShowsBreakerAndObservation(t *testing.T) {
+func TestGetShowsBreaker(t *testing.T) {
 	reg := health.New()
 	closeReg(t, reg)
-	require.NoError(t, reg.Register(health.Readiness, "cache", func(ctx context.Context) error {
-		health.Observe(ctx, 3, "ms")
+	require.NoError(t, reg.Register(health.Readiness, "cache", health.DependencyFunc(func(ctx context.Context) error {
 		return nil
-	}, health.Dependency()))
+	})))
 	r := healthtest.Get(t, reg.Handler(health.Readiness), "/")
 	require.Equal(t, http.StatusOK, r.Code)
 	assert.Equal(t, "closed", r.Checks["cache"].Breaker)
-	assert.JSONEq(t, "3", string(r.Checks["cache"].ObservedValue))
-	assert.Equal(t, "ms", r.Checks["cache"].ObservedUnit)
 }
 
 func TestGetLeavesTextAlone(t *testing.T) {
@@ -166,7 +163,7 @@ func TestGetToleratesOtherJSON(t *testing.T) {
 }
 
 func TestAssertStatus(t *testing.T) {
-	reg := health.New(health.StartNotReady(""))
+	reg := health.New(health.Options{StartNotReady: "warming up"})
 	closeReg(t, reg)
 	h := reg.Handler(health.Readiness)
 
@@ -189,7 +186,7 @@ func TestWaitStatusFollowsBackgroundCheck(t *testing.T) {
 	closeReg(t, reg)
 	var sw healthtest.Switch
 	sw.Set(healthtest.ErrSwitchedOff)
-	require.NoError(t, reg.Register(health.Readiness, "queue", sw.Check, health.Every(5*time.Millisecond)))
+	require.NoError(t, reg.Register(health.Readiness, "queue", &sw, health.CheckOptions{Every: 5 * time.Millisecond}))
 
 	rep := healthtest.WaitStatus(t, reg, health.Readiness, health.StatusFail)
 	assert.Equal(t, health.StatusFail, rep.Status)
@@ -218,7 +215,7 @@ func TestWaitStatusFailsWithReasons(t *testing.T) {
 	msg := rec.fatals[0]
 	assert.Contains(t, msg, "readiness did not become pass within 30ms")
 	assert.Contains(t, msg, "db: fail: connection refused")
-	assert.Contains(t, msg, "ready: fail: marked not ready: maintenance")
+	assert.Contains(t, msg, "ready: fail: not ready: maintenance")
 	assert.NotContains(t, msg, "liveness:", "passing entries are not listed")
 }
 
@@ -247,7 +244,7 @@ func TestSwitchCountsRuns(t *testing.T) {
 
 	reg := health.New()
 	closeReg(t, reg)
-	require.NoError(t, reg.Register(health.Readiness, "flag", sw.Check))
+	require.NoError(t, reg.Register(health.Readiness, "flag", &sw))
 	h := reg.Handler(health.Readiness)
 	healthtest.AssertStatus(t, h, "/", http.StatusServiceUnavailable)
 	sw.Set(nil)

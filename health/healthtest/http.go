@@ -34,10 +34,6 @@ type Entry struct {
 	Status string `json:"status"`
 	// Output is the reason for a status other than pass.
 	Output string `json:"output,omitempty"`
-	// ObservedValue and ObservedUnit are what the check reported with
-	// health.Observe, if anything.
-	ObservedValue json.RawMessage `json:"observedValue,omitempty"`
-	ObservedUnit  string          `json:"observedUnit,omitempty"`
 	// Breaker is the state of a dependency check's circuit breaker
 	// ("closed", "half-open", "open"); empty for other entries.
 	Breaker string `json:"breaker,omitempty"`

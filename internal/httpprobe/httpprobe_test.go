@@ -59,22 +59,6 @@ func TestShown(t *testing.T) {
 	}
 }
 
-func TestValidHeader(t *testing.T) {
-	for _, ok := range [][2]string{{"X-A", "b"}, {"Host", "svc"}, {"User-Agent", ""}, {"a!#$%&'*+-.^_`|~z", "v v"}} {
-		if err := httpprobe.ValidHeader(ok[0], ok[1]); err != nil {
-			t.Errorf("ValidHeader(%q, %q) = %v", ok[0], ok[1], err)
-		}
-	}
-	for _, bad := range [][2]string{{"", "v"}, {"X A", "v"}, {"X:A", "v"}, {"X\n", "v"}, {"Ω", "v"}, {"X", "a\r\nY: b"}, {"X", "a\x00"}} {
-		err := httpprobe.ValidHeader(bad[0], bad[1])
-		if err == nil {
-			t.Errorf("ValidHeader(%q, %q) accepted", bad[0], bad[1])
-		} else if bad[1] != "v" && strings.Contains(err.Error(), bad[1]) {
-			t.Errorf("ValidHeader error %q quotes the value", err)
-		}
-	}
-}
-
 func TestJudge(t *testing.T) {
 	for code, want := range map[int]httpprobe.Verdict{
 		100: httpprobe.Failure, 101: httpprobe.Failure, 199: httpprobe.Failure, 200: httpprobe.Success, 299: httpprobe.Success,

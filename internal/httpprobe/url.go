@@ -58,9 +58,12 @@ func Shown(u *url.URL) string {
 }
 
 // ValidHeader reports why name: value cannot be sent as a request header,
-// or nil. The name must be an RFC 9110 token; the value must not hold a
-// line break or NUL, which net/http would refuse on every request. Its
-// errors quote the name, never the value, which is often a credential.
+// or nil, by net/http's rule (golang.org/x/net/http/httpguts, which its
+// transport applies to every request before dialling): the name must be
+// an RFC 9110 token, and the value must hold no control character (bytes
+// 0x00 to 0x1F and DEL, 0x7F) but a horizontal tab; other bytes, UTF-8
+// and obs-text included, are sent as they are. Its errors quote the name,
+// never the value, which is often a credential.
 func ValidHeader(name, value string) error {
 	if name == "" {
 		return errors.New("empty header name")
@@ -70,8 +73,15 @@ func ValidHeader(name, value string) error {
 			return errors.New("invalid header name " + strconv.Quote(name))
 		}
 	}
-	if strings.ContainsAny(value, "\r\n\x00") {
-		return errors.New("the value of header " + strconv.Quote(name) + " holds a line break or NUL")
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; {
+		case c == '\r' || c == '\n':
+			return errors.New("the value of header " + strconv.Quote(name) + " holds a line break")
+		case c == 0:
+			return errors.New("the value of header " + strconv.Quote(name) + " holds a NUL byte")
+		case c < ' ' && c != '\t' || c == 0x7f:
+			return errors.New("the value of header " + strconv.Quote(name) + " holds a control character")
+		}
 	}
 	return nil
 }
