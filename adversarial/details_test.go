@@ -21,20 +21,27 @@ func TestHostileShowDetails(t *testing.T) {
 	for _, b := range []struct {
 		name string
 		do   func(*rig) act
+		logs []string // what one log line must say: the logger hears why
 	}{
-		{name: "panics", do: func(*rig) act { return panics(marker("details")) }},
-		{name: "calls_Goexit", do: func(*rig) act { return goexits() }},
-		{name: "hangs", do: func(rg *rig) act { return hangs(rg) }},
+		{name: "panics", do: func(*rig) act { return panics(marker("details")) }, logs: []string{"ShowDetails panicked", "adversarial-details"}},
+		{name: "calls_Goexit", do: func(*rig) act { return goexits() }, logs: []string{"ShowDetails called runtime.Goexit"}},
+		{name: "hangs", do: func(rg *rig) act { return hangs(rg) }, logs: []string{"ShowDetails", "did not return within"}},
+		{name: "panics_with_value_whose_String_hangs", do: func(rg *rig) act { return panics(actStringer{hangs(rg)}) },
+			logs: []string{"ShowDetails panicked", "String or Error method failed"}},
+		{name: "panics_with_value_whose_String_panics", do: func(*rig) act { return panics(actStringer{panics("String")}) },
+			logs: []string{"ShowDetails panicked"}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			for _, m := range modes[:2] {
 				t.Run(m.name, func(t *testing.T) {
-					knownBrokenRow(t)
 					inChild(t, func(t *testing.T) {
 						var do act
-						rg := newRig(t, health.ShowDetails(func(*http.Request) bool { do(); return true }))
+						rg := newRig(t, health.Options{ShowDetails: func(*http.Request) bool { do(); return true }})
 						do = b.do(rg)
 						attackDetails(t, rg, m)
+						if !rg.logs.await(b.logs...) {
+							t.Errorf("no log line says %q; the log:\n%s", b.logs, tailString(rg.logs.String()))
+						}
 					})
 				})
 			}
@@ -43,7 +50,7 @@ func TestHostileShowDetails(t *testing.T) {
 }
 
 func attackDetails(t *testing.T, rg *rig, m mode) {
-	rg.register(t, health.Readiness, "victim", func(context.Context) error { return errors.New("cannot reach " + secret) }, m.opts...)
+	rg.register(t, health.Readiness, "victim", m.checker(func(context.Context) error { return errors.New("cannot reach " + secret) }), m.opts)
 	if m.background {
 		if _, ok := rg.events.await(0, func(ev seen) bool { return ev.check == "victim" && !safeIs(ev.err, health.ErrPending) }); !ok {
 			t.Fatalf("the background check never produced a result")

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/probekit/probekit/health"
 )
 
@@ -29,29 +27,28 @@ import (
 // fuzzRig is a registry with an entry of every kind, failing ones with
 // reasons that stress both formats.
 func fuzzRig(f *testing.F) *http.ServeMux {
-	reg := health.New(health.ShowDetails(func(r *http.Request) bool { return r.Header.Get(detailsHeader) == "1" }))
+	reg := health.New(health.Options{ShowDetails: func(r *http.Request) bool { return r.Header.Get(detailsHeader) == "1" }})
 	f.Cleanup(func() { _ = reg.Close() })
-	ok := func(context.Context) error { return nil }
-	down := func(msg string) health.CheckFunc {
+	down := func(msg string) func(context.Context) error {
 		err := errors.New(msg)
 		return func(context.Context) error { return err }
 	}
 	for _, c := range []struct {
-		g    health.Group
-		name string
-		fn   health.CheckFunc
-		opts []health.CheckOption
+		g     health.Group
+		name  string
+		check health.Checker
+		opts  health.CheckOptions
 	}{
-		{health.Liveness, "loop", ok, nil},
-		{health.Startup, "warm", ok, nil},
-		{health.Readiness, "db", ok, nil},
-		{health.Readiness, "cache", down("cache:\n[+]db ok\r\n\"quoted\" \xff"), []health.CheckOption{health.NonCritical()}},
-		{health.Readiness, "queue", down(strings.Repeat("queue unreachable; ", 40)), nil},
-		{health.Readiness, "bg", down("background down"), []health.CheckOption{health.Every(time.Hour)}},
-		{health.Readiness, "dep", down("dependency down"), []health.CheckOption{health.Dependency(), health.WithBreaker(gobreaker.Settings{Timeout: time.Hour})}},
-		{health.Readiness, "a.b-c_d", ok, []health.CheckOption{health.Every(time.Hour)}},
+		{health.Liveness, "loop", passing, health.CheckOptions{}},
+		{health.Startup, "warm", passing, health.CheckOptions{}},
+		{health.Readiness, "db", passing, health.CheckOptions{}},
+		{health.Readiness, "cache", health.CheckFunc(down("cache:\n[+]db ok\r\n\"quoted\" \xff")), health.CheckOptions{NonCritical: true}},
+		{health.Readiness, "queue", health.CheckFunc(down(strings.Repeat("queue unreachable; ", 40))), health.CheckOptions{}},
+		{health.Readiness, "bg", health.CheckFunc(down("background down")), health.CheckOptions{Every: time.Hour}},
+		{health.Readiness, "dep", health.DependencyFunc(down("dependency down")), health.CheckOptions{Breaker: health.BreakerSettings{Open: time.Hour}}},
+		{health.Readiness, "a.b-c_d", passing, health.CheckOptions{Every: time.Hour}},
 	} {
-		if err := reg.Register(c.g, c.name, c.fn, c.opts...); err != nil {
+		if err := reg.Register(c.g, c.name, c.check, c.opts); err != nil {
 			f.Fatal(err)
 		}
 	}

@@ -12,14 +12,9 @@ import (
 	"time"
 )
 
-// Environment variables of the suite.
-const (
-	// envAll makes knownBroken run the tests it would skip.
-	envAll = "PROBEKIT_ADVERSARIAL_ALL"
-	// envChild holds, in a child process started by inChild, the name of
-	// the one test whose scenario the child runs.
-	envChild = "PROBEKIT_ADVERSARIAL_CHILD"
-)
+// envChild holds, in a child process started by inChild, the name of the
+// one test whose scenario the child runs.
+const envChild = "PROBEKIT_ADVERSARIAL_CHILD"
 
 // Bounds of the suite. None of them decides a test on a fast machine: they
 // are "answers within its documented timeout plus generous slack" limits,
@@ -38,18 +33,6 @@ const (
 	// childLimit ends a child process that hangs.
 	childLimit = 90 * time.Second
 )
-
-// knownBroken marks a test that fails against today's engine: it is skipped
-// unless PROBEKIT_ADVERSARIAL_ALL=1, so that the committed suite is green
-// while the engine is fixed. Remove the call once the engine passes it.
-// Inside a child process it never skips: the parent already decided.
-func knownBroken(t testing.TB, issue string) {
-	t.Helper()
-	if os.Getenv(envAll) == "1" || os.Getenv(envChild) != "" {
-		return
-	}
-	t.Skipf("known broken: %s (run with %s=1 to see it fail)", issue, envAll)
-}
 
 // inChild runs scenario in a child process, a re-execution of this test
 // binary restricted to t's own test, so that a crash (an unrecovered panic

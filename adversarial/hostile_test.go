@@ -18,7 +18,6 @@ type act func()
 func panics(v any) act    { return func() { panic(v) } }
 func goexits() act        { return runtime.Goexit }
 func hangs(rg *rig) act   { return rg.hang }
-func noAct() act          { return func() {} }
 func marker(s string) any { return "adversarial-" + s }
 
 // derefErr dereferences its receiver in every method: returned as a typed
@@ -97,6 +96,13 @@ func (e *joinCycleErr) Error() string   { return "joinCycleErr" }
 func (e *joinCycleErr) Unwrap() []error { return []error{e} }
 func (*joinCycleErr) hostile()          {}
 
+// listErr is an error of a type that is not comparable: == between two
+// of them panics at run time.
+type listErr []string
+
+func (e listErr) Error() string { return "listErr: " + strings.Join(e, ", ") }
+func (listErr) hostile()        {}
+
 // lyingAsErr claims to be of every type in errors.As without setting the
 // target.
 type lyingAsErr struct{}
@@ -122,30 +128,6 @@ type actStringer struct{ do act }
 
 func (s actStringer) String() string { s.do(); return "actStringer" }
 func (actStringer) hostile()         {}
-
-// actMarshaler is an observed value whose MarshalJSON performs its act.
-type actMarshaler struct{ do act }
-
-func (m actMarshaler) MarshalJSON() ([]byte, error) { m.do(); return []byte(`"marshalled"`), nil }
-func (actMarshaler) hostile()                       {}
-
-// rawMarshaler is an observed value whose MarshalJSON returns its bytes,
-// valid JSON or not.
-type rawMarshaler []byte
-
-func (m rawMarshaler) MarshalJSON() ([]byte, error) { return m, nil }
-
-// actTextMarshaler is an observed value encoding/json encodes through
-// MarshalText, which performs its act.
-type actTextMarshaler struct{ do act }
-
-func (m actTextMarshaler) MarshalText() ([]byte, error) { m.do(); return []byte("text"), nil }
-func (actTextMarshaler) hostile()                       {}
-
-// panicKey is a map key whose MarshalText panics.
-type panicKey int
-
-func (panicKey) MarshalText() ([]byte, error) { panic(marker("key")) }
 
 // safeIs is errors.Is for assertions on errors that may wrap hostile ones:
 // it walks the chain (depth-bounded, with panics caught) and stops at this

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 )
 
 // Racing API calls keep their documented order. Each test repeats a race
@@ -68,14 +67,14 @@ func hammer(fn func()) (stop func()) {
 	return func() { quit.Store(true); wg.Wait() }
 }
 
-// TestDrainWinsOverSetReady: "after Drain returns, nothing puts readiness
-// back", not even SetReady(true) racing it on another goroutine.
-func TestDrainWinsOverSetReady(t *testing.T) {
+// TestDrainWinsOverMarkReady: "after Drain returns, nothing puts readiness
+// back", not even MarkReady racing it on another goroutine.
+func TestDrainWinsOverMarkReady(t *testing.T) {
 	bad := 0
 	for range trials {
 		reg := health.New()
-		reg.SetReady(false)
-		stop := hammer(func() { reg.SetReady(true) })
+		reg.MarkNotReady("warming up")
+		stop := hammer(reg.MarkReady)
 		if err := reg.Drain(context.Background(), 0); err != nil {
 			t.Fatalf("Drain: %v", err)
 		}
@@ -88,20 +87,28 @@ func TestDrainWinsOverSetReady(t *testing.T) {
 		}
 	}
 	if bad > 0 {
-		t.Errorf("in %d of %d trials readiness passed after Drain returned, put back by a racing SetReady(true)", bad, trials)
+		t.Errorf("in %d of %d trials readiness passed after Drain returned, put back by a racing MarkReady", bad, trials)
 	}
 }
 
-// TestSwitchRacingProbes: once SetReady has returned, every probe that
-// starts afterwards sees the switch as set, cached renderings included.
+// TestSwitchRacingProbes: once MarkReady or MarkNotReady has returned,
+// every probe that starts afterwards sees the switch as set, cached
+// renderings included.
 func TestSwitchRacingProbes(t *testing.T) {
 	reg, _ := probedRegistry(t)
+	set := func(on bool) {
+		if on {
+			reg.MarkReady()
+		} else {
+			reg.MarkNotReady("flipped")
+		}
+	}
 	bad := 0
 	for i := range trials {
 		on := i%2 == 0
-		stopFlips := hammer(func() { reg.SetReady(!on) })
+		stopFlips := hammer(func() { set(!on) })
 		stopFlips()
-		reg.SetReady(on)
+		set(on)
 		want := http.StatusServiceUnavailable
 		if on {
 			want = http.StatusOK
@@ -111,46 +118,7 @@ func TestSwitchRacingProbes(t *testing.T) {
 		}
 	}
 	if bad > 0 {
-		t.Errorf("in %d of %d trials a probe after SetReady returned did not see the switch", bad, trials)
-	}
-}
-
-// TestContextEndStopsOnRequestPasses: "an on-request check whose registry
-// context has ended must not keep reporting its last pass": once the
-// WithContext context is cancelled, the registry is as closed, and
-// on-request checks report ErrClosed. Both a check that honours its
-// context and one that returns nil regardless.
-func TestContextEndStopsOnRequestPasses(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		fn   health.CheckFunc
-	}{
-		{"honours_context", func(ctx context.Context) error { return ctx.Err() }},
-		{"ignores_context", func(context.Context) error { return nil }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			bad := 0
-			for range trials / 3 {
-				ctx, cancel := context.WithCancel(context.Background())
-				reg := health.New(health.WithContext(ctx))
-				if err := reg.Register(health.Readiness, "db", c.fn); err != nil {
-					t.Fatal(err)
-				}
-				if st, _ := readiness(t, reg); st != health.StatusPass {
-					t.Fatalf("before the context ended, readiness is %v", st)
-				}
-				cancel()
-				if st, code := readiness(t, reg); st == health.StatusPass || code == http.StatusOK {
-					bad++
-				}
-				if err := reg.Close(); err != nil {
-					t.Fatalf("Close: %v", err)
-				}
-			}
-			if bad > 0 {
-				t.Errorf("in %d of %d trials the on-request check kept passing after the registry's context ended", bad, trials/3)
-			}
-		})
+		t.Errorf("in %d of %d trials a probe after the switch was set did not see it", bad, trials)
 	}
 }
 
@@ -160,7 +128,7 @@ func TestCloseRacingProbes(t *testing.T) {
 	bad := 0
 	for range trials {
 		reg := health.New()
-		if err := reg.Register(health.Readiness, "db", func(context.Context) error { return nil }); err != nil {
+		if err := reg.Register(health.Readiness, "db", passing); err != nil {
 			t.Fatal(err)
 		}
 		stop := hammer(func() { _, _ = reg.Check(context.Background(), health.Readiness) })
@@ -190,7 +158,8 @@ func TestCloseRacingRegister(t *testing.T) {
 		var runs atomic.Int32
 		done := make(chan error, 1)
 		go func() {
-			done <- reg.Register(health.Readiness, "bg", func(context.Context) error { runs.Add(1); return nil }, health.Every(time.Millisecond))
+			done <- reg.Register(health.Readiness, "bg", health.CheckFunc(func(context.Context) error { runs.Add(1); return nil }),
+				health.CheckOptions{Every: time.Millisecond})
 		}()
 		if err := reg.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
@@ -205,11 +174,11 @@ func TestCloseRacingRegister(t *testing.T) {
 			t.Fatalf("second Close: %v", err)
 		}
 		n := runs.Load()
-		time.Sleep(3 * time.Millisecond)
+		time.Sleep(3 * time.Millisecond) // three intervals in which it must not run
 		if m := runs.Load(); m != n {
 			t.Fatalf("a background check ran %d more times after Close returned", m-n)
 		}
-		if err := reg.Register(health.Readiness, "late", func(context.Context) error { return nil }); !errors.Is(err, health.ErrClosed) {
+		if err := reg.Register(health.Readiness, "late", passing); !errors.Is(err, health.ErrClosed) {
 			t.Fatalf("Register after Close: %v, want ErrClosed", err)
 		}
 	}
@@ -224,7 +193,7 @@ func TestRegisterVisibleToNextProbe(t *testing.T) {
 	for i := range trials {
 		name := "c" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))
 		failing := errors.New("down")
-		if err := reg.Register(health.Readiness, name, func(context.Context) error { return failing }, health.Every(time.Hour)); err != nil {
+		if err := reg.Register(health.Readiness, name, healthtest.Fixed(failing), health.CheckOptions{Every: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 		if a := serve(t, h, newRequest(t, http.MethodGet, "/readyz"), answerBound); a.code != http.StatusServiceUnavailable {
@@ -237,7 +206,7 @@ func TestRegisterVisibleToNextProbe(t *testing.T) {
 }
 
 // TestEventsAgreeWithReport: however changes and probes interleave, once
-// things are quiet the last event each hook heard for an entry is the
+// things are quiet the last event an observer heard for an entry is the
 // entry's status.
 func TestEventsAgreeWithReport(t *testing.T) {
 	rg := newRig(t)
@@ -252,8 +221,8 @@ func TestEventsAgreeWithReport(t *testing.T) {
 		}
 		return nil
 	}
-	rg.register(t, health.Readiness, "flapper", flap)
-	rg.register(t, health.Readiness, "bg", flap, health.Every(time.Millisecond))
+	rg.register(t, health.Readiness, "flapper", health.CheckFunc(flap))
+	rg.register(t, health.Readiness, "bg", health.CheckFunc(flap), health.CheckOptions{Every: time.Millisecond})
 	for round := range 40 {
 		stopFlips := hammer(func() { failing.Store(!failing.Load()) })
 		stopProbes := hammer(func() { _, _ = rg.reg.Check(context.Background(), health.Readiness) })
@@ -261,7 +230,7 @@ func TestEventsAgreeWithReport(t *testing.T) {
 			if failing.Load() {
 				rg.reg.MarkNotReady(reason)
 			} else {
-				rg.reg.SetReady(true)
+				rg.reg.MarkReady()
 			}
 		})
 		time.Sleep(10 * time.Millisecond)
@@ -270,7 +239,11 @@ func TestEventsAgreeWithReport(t *testing.T) {
 		stopSwitch()
 		final := round%2 == 0
 		failing.Store(final)
-		rg.reg.SetReady(!final)
+		if final {
+			rg.reg.MarkNotReady(reason)
+		} else {
+			rg.reg.MarkReady()
+		}
 		want := health.StatusPass
 		if final {
 			want = health.StatusFail
@@ -287,7 +260,7 @@ func TestEventsAgreeWithReport(t *testing.T) {
 			disagree = ""
 			for _, c := range rep.Checks {
 				// The gates are not announced as entries of their own.
-				if c.Name != health.EntryLiveness && c.Name != health.EntryStartup && last[c.Name] != c.Status {
+				if c.Name != "liveness" && c.Name != "startup" && last[c.Name] != c.Status {
 					disagree += fmt.Sprintf(" %s is %v, its last event says %v;", c.Name, c.Status, last[c.Name])
 				}
 			}
@@ -299,9 +272,9 @@ func TestEventsAgreeWithReport(t *testing.T) {
 		if !agree {
 			dropped := "no log line says events were dropped"
 			if rg.logs.await("dropped") {
-				dropped = "the log says events were dropped: dropping the newest leaves a hook with a stale view for good"
+				dropped = "the log says items were dropped: dropping the newest events leaves an observer with a stale view for good"
 			}
-			t.Fatalf("round %d: once quiet, the hooks' last events disagree with the report:%s (%s)", round, disagree, dropped)
+			t.Fatalf("round %d: once quiet, the observer's last events disagree with the report:%s (%s)", round, disagree, dropped)
 		}
 	}
 }
@@ -310,16 +283,15 @@ func TestEventsAgreeWithReport(t *testing.T) {
 // traffic fails readiness now": once the call that opened it has
 // returned, the next probe fails, cached renderings included.
 func TestTrafficOpenedBreakerFailsNextProbe(t *testing.T) {
+	const failures = 3 // the default
 	bad := 0
 	for range trials / 3 {
 		reg := health.New()
-		if err := reg.Register(health.Readiness, "db", func(context.Context) error { return nil },
-			health.Dependency(), health.Every(time.Hour), health.WithBreaker(gobreaker.Settings{Timeout: time.Hour})); err != nil {
+		if err := reg.Register(health.Readiness, "db", health.DependencyFunc(passing),
+			health.CheckOptions{Every: time.Hour, Breaker: health.BreakerSettings{Open: time.Hour}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := reg.WaitFor(context.Background(), health.Readiness, health.StatusPass); err != nil {
-			t.Fatal(err)
-		}
+		healthtest.WaitStatus(t, reg, health.Readiness, health.StatusPass)
 		b, err := reg.Breaker("db")
 		if err != nil {
 			t.Fatal(err)
@@ -327,14 +299,14 @@ func TestTrafficOpenedBreakerFailsNextProbe(t *testing.T) {
 		h := reg.Handler(health.Readiness)
 		stop := hammer(func() { h.ServeHTTP(discard{}, newRequest(t, http.MethodGet, "/readyz")) })
 		var wg sync.WaitGroup
-		for range health.DefaultBreakerFailures {
+		for range failures {
 			wg.Add(1)
 			go func() { defer wg.Done(); _ = b.Execute(func() error { return errCheckFailed }) }()
 		}
 		wg.Wait()
 		stop()
-		if b.State() != gobreaker.StateOpen {
-			t.Fatalf("after %d failed calls the breaker is %v", health.DefaultBreakerFailures, b.State())
+		if st := breakerState(t, reg, "db"); st != "open" {
+			t.Fatalf("after %d failed calls the breaker is %s", failures, st)
 		}
 		if a := serve(t, h, newRequest(t, http.MethodGet, "/readyz"), answerBound); a.code != http.StatusServiceUnavailable {
 			bad++
@@ -346,6 +318,17 @@ func TestTrafficOpenedBreakerFailsNextProbe(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("in %d of %d trials the probe after traffic opened the breaker still passed", bad, trials/3)
 	}
+}
+
+// breakerState returns the state of the breaker of dependency name, as
+// Latest reports it.
+func breakerState(t testing.TB, reg *health.Registry, name string) string {
+	t.Helper()
+	res, ok := find(t, reg.Latest(health.Readiness), name)
+	if !ok || res.Breaker == nil {
+		t.Fatalf("no breaker status for %s", name)
+	}
+	return res.Breaker.State.String()
 }
 
 // discard is a ResponseWriter that keeps nothing, for hammering handlers.

@@ -17,8 +17,8 @@ import (
 const detailsHeader = "X-Adversarial-Details"
 
 // rig is a registry under attack with benign instruments around it: a real
-// slog.TextHandler writing to a buffer, a hook recording every event, a
-// ShowDetails that allows reasons to requests carrying detailsHeader, and
+// slog.TextHandler writing to a buffer, an observer recording every event,
+// a ShowDetails that allows reasons to requests carrying detailsHeader, and
 // the handlers mounted on a ServeMux.
 type rig struct {
 	reg    *health.Registry
@@ -34,34 +34,35 @@ type rig struct {
 type rigConfig struct {
 	noLogger bool
 	logger   *slog.Logger // replaces the recording logger
-	opts     []health.Option
+	opts     health.Options
 }
 
-// newRig returns a rig; extra options are appended to the instruments'.
-func newRig(t testing.TB, opts ...health.Option) *rig {
-	return newRigWith(t, rigConfig{opts: opts})
+// newRig returns a rig; opts' non-zero fields replace the instruments'.
+func newRig(t testing.TB, opts ...health.Options) *rig {
+	var o health.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return newRigWith(t, rigConfig{opts: o})
 }
 
 func newRigWith(t testing.TB, cfg rigConfig) *rig {
 	t.Helper()
 	rg := &rig{logs: new(logBuffer), events: new(eventLog), release: make(chan struct{})}
-	logger := slog.New(slog.NewTextHandler(rg.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if cfg.logger != nil {
-		logger = cfg.logger
+	o := health.Options{
+		ShowDetails: func(r *http.Request) bool { return r.Header.Get(detailsHeader) == "1" },
 	}
-	var opts []health.Option
 	if !cfg.noLogger {
-		opts = append(opts, health.WithLogger(logger))
+		o.Logger = slog.New(slog.NewTextHandler(rg.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		if cfg.logger != nil {
+			o.Logger = cfg.logger
+		}
 	}
-	opts = append(opts,
-		health.OnStatusChange(rg.events.record),
-		health.ShowDetails(func(r *http.Request) bool { return r.Header.Get(detailsHeader) == "1" }),
-	)
-	opts = append(opts, cfg.opts...)
-	mustReturn(t, "health.New", answerBound, func() { rg.reg = health.New(opts...) })
+	mustReturn(t, "health.New", answerBound, func() { rg.reg = health.New(o, cfg.opts) })
 	if rg.reg == nil {
 		t.FailNow()
 	}
+	rg.reg.AddObserver(rg.events)
 	rg.mux = http.NewServeMux()
 	if err := rg.reg.Mount(rg.mux); err != nil {
 		t.Fatalf("Mount: %v", err)
@@ -83,14 +84,17 @@ func (rg *rig) unblock() { rg.once.Do(func() { close(rg.release) }) }
 // hang blocks until the test releases hostile code.
 func (rg *rig) hang() { <-rg.release }
 
-func (rg *rig) register(t testing.TB, g health.Group, name string, fn health.CheckFunc, opts ...health.CheckOption) {
+func (rg *rig) register(t testing.TB, g health.Group, name string, check health.Checker, opts ...health.CheckOptions) {
 	t.Helper()
 	var err error
-	mustReturn(t, "Register "+name, answerBound, func() { err = rg.reg.Register(g, name, fn, opts...) })
+	mustReturn(t, "Register "+name, answerBound, func() { err = rg.reg.Register(g, name, check, opts...) })
 	if err != nil {
 		t.Fatalf("Register %s: %v", name, err)
 	}
 }
+
+// passing is a check of the process's own state that always passes.
+var passing = health.CheckFunc(func(context.Context) error { return nil })
 
 // result evaluates group g as a probe would (bounded) and returns the entry
 // called name.
@@ -114,12 +118,18 @@ func entryOf(t testing.TB, reg *health.Registry, g health.Group, name string) (h
 		t.Errorf("Check(%v): %v", g, err)
 		return health.CheckResult{}, false
 	}
+	return find(t, rep, name)
+}
+
+// find returns the entry called name of rep.
+func find(t testing.TB, rep health.Report, name string) (health.CheckResult, bool) {
+	t.Helper()
 	for _, c := range rep.Checks {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	t.Errorf("Check(%v): no entry %q in the report", g, name)
+	t.Errorf("%v: no entry %q in the report", rep.Group, name)
 	return health.CheckResult{}, false
 }
 
@@ -128,8 +138,7 @@ func entryOf(t testing.TB, reg *health.Registry, g health.Group, name string) (h
 // path passes.
 func (rg *rig) responsive(t testing.TB, bystander string) {
 	t.Helper()
-	mustReturn(t, "SetAlive(true)", answerBound, func() { rg.reg.SetAlive(true) })
-	mustReturn(t, "SetReady(true)", answerBound, func() { rg.reg.SetReady(true) })
+	mustReturn(t, "MarkReady", answerBound, rg.reg.MarkReady)
 	if a := rg.get(t, "/livez"); a.ok && a.code != http.StatusOK {
 		t.Errorf("/livez answered %d next to a hostile readiness check, want 200", a.code)
 	}
@@ -161,42 +170,52 @@ func (b *logBuffer) String() string {
 // await waits until the log contains every one of subs (case-insensitive,
 // on one line).
 func (b *logBuffer) await(subs ...string) bool {
-	return eventually(settle, func() bool {
-		for _, line := range strings.Split(b.String(), "\n") {
-			l := strings.ToLower(line)
-			all := true
-			for _, s := range subs {
-				all = all && strings.Contains(l, strings.ToLower(s))
-			}
-			if all {
-				return true
-			}
-		}
-		return false
-	})
+	return eventually(settle, func() bool { return b.has(subs...) })
 }
 
-// seen is an event as the recording hook keeps it. The error is kept as a
-// value and never called into here: it may be hostile.
+// has reports whether one line of the log contains every one of subs.
+func (b *logBuffer) has(subs ...string) bool {
+	for _, line := range strings.Split(b.String(), "\n") {
+		l := strings.ToLower(line)
+		all := true
+		for _, s := range subs {
+			all = all && strings.Contains(l, strings.ToLower(s))
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// seen is an event as the recording observer keeps it. The error is kept
+// as a value and never called into here: it may be hostile.
 type seen struct {
 	at      time.Time
 	check   string
 	group   health.Group
 	to      health.Status
 	err     error
-	breaker *health.BreakerChange
+	breaker *health.BreakerStatus
 }
 
-// eventLog is a benign OnStatusChange hook that records every event.
+// eventLog is a benign observer that records every event and counts runs.
 type eventLog struct {
-	mu  sync.Mutex
-	evs []seen
+	mu   sync.Mutex
+	evs  []seen
+	runs int
 }
 
-func (l *eventLog) record(ev health.Event) {
+func (l *eventLog) ObserveEvent(ev health.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.evs = append(l.evs, seen{at: time.Now(), check: ev.Check, group: ev.Group, to: ev.To, err: ev.Err, breaker: ev.Breaker})
+}
+
+func (l *eventLog) ObserveRun(health.Run) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.runs++
 }
 
 func (l *eventLog) snapshot() []seen {
@@ -231,4 +250,9 @@ func (l *eventLog) await(from int, match func(seen) bool) (seen, bool) {
 // statusOf matches status events (not breaker events) of check name.
 func statusOf(name string, to health.Status) func(seen) bool {
 	return func(ev seen) bool { return ev.check == name && ev.breaker == nil && ev.to == to }
+}
+
+// breakerTo matches the breaker events of check name that reach state.
+func breakerTo(name, state string) func(seen) bool {
+	return func(ev seen) bool { return ev.check == name && ev.breaker != nil && ev.breaker.State.String() == state }
 }
