@@ -1,13 +1,10 @@
 package checks
 
 import (
-	"context"
 	"fmt"
 	"reflect"
-	"time"
 
 	"github.com/probekit/probekit/health"
-	"github.com/probekit/probekit/internal/redact"
 )
 
 // misconfigured returns a check that health.Registry.Register refuses with
@@ -15,7 +12,7 @@ import (
 // work: the mistake is reported at start-up, where the check is registered,
 // instead of failing every probe (or, in liveness, restarting the container
 // in a loop). Run directly, the check returns the same error every time.
-func misconfigured(kind, format string, args ...any) health.CheckFunc {
+func misconfigured(kind, format string, args ...any) health.Checker {
 	return health.Misconfigured(fmt.Errorf("checks: "+kind+": "+format, args...))
 }
 
@@ -24,33 +21,15 @@ func failf(kind, format string, args ...any) error {
 	return fmt.Errorf("checks: "+kind+": "+format, args...)
 }
 
-// checkError carries an error from a client or driver whose text may echo
-// credentials (a DSN, a URL with userinfo). Error returns a redacted
-// message; Unwrap still gives the original so that errors.Is works for
-// context.DeadlineExceeded and driver sentinels.
-type checkError struct {
-	msg string
-	err error
-}
-
-func (e *checkError) Error() string { return e.msg }
-func (e *checkError) Unwrap() error { return e.err }
-
-// wrap prefixes err with the check kind and what was being done (op may be
-// empty) and redacts credentials from its text.
+// wrap prefixes err, an error of a client or driver, with the check kind
+// and what was being done (op may be empty). Its text is left as the client
+// wrote it: the registry redacts every reason it logs or serves, in one
+// pass (see the package documentation).
 func wrap(kind, op string, err error) error {
-	msg := "checks: " + kind + ": "
 	if op != "" {
-		msg += op + ": "
+		return fmt.Errorf("checks: %s: %s: %w", kind, op, err)
 	}
-	return &checkError{msg: msg + redact.String(err.Error()), err: err}
-}
-
-// observeSince records the time since start in milliseconds, with
-// microsecond resolution: the unit every latency in this package uses, so
-// that dashboards can compare checks.
-func observeSince(ctx context.Context, start time.Time) {
-	health.Observe(ctx, float64(time.Since(start).Microseconds())/1000, "ms")
+	return fmt.Errorf("checks: %s: %w", kind, err)
 }
 
 // isNil reports whether v is nil or an interface holding a nil pointer, map,

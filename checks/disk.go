@@ -16,12 +16,14 @@ import (
 // minFree is 0, the check is a misconfiguration: Register refuses it with an
 // error matching health.ErrMisconfigured and starting "checks: Disk:".
 //
-// Disk suits readiness: a pod that cannot write should take no traffic. Put
-// it in liveness only when a restart frees the space (scratch files in the
+// Disk is a check of process-local state, a health.CheckFunc. It suits
+// readiness: a pod that cannot write should take no traffic. Put it in
+// liveness only when a restart frees the space (scratch files in the
 // container's own file system, not a volume). The underlying statfs call
 // cannot be cancelled: on a hung network file system the check overruns its
-// timeout, which the registry still reports as a failure.
-func Disk(path string, minFree uint64) health.CheckFunc {
+// timeout, which the registry reports as a failure, starting no other run
+// of the check until the call returns.
+func Disk(path string, minFree uint64) health.Checker {
 	switch {
 	case !diskSupported:
 		return misconfigured("Disk", "free space is only available on Linux and macOS, not %s", runtime.GOOS)
@@ -30,7 +32,7 @@ func Disk(path string, minFree uint64) health.CheckFunc {
 	case minFree == 0:
 		return misconfigured("Disk", "minimum free space must be positive")
 	}
-	return func(ctx context.Context) error {
+	return health.CheckFunc(func(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return failf("Disk", "%s: %w", path, err)
 		}
@@ -38,10 +40,9 @@ func Disk(path string, minFree uint64) health.CheckFunc {
 		if err != nil {
 			return failf("Disk", "statfs %s: %w", path, err)
 		}
-		health.Observe(ctx, free, "bytes")
 		if free < minFree {
 			return failf("Disk", "%s has %s free, below the minimum of %s", path, formatBytes(free), formatBytes(minFree))
 		}
 		return nil
-	}
+	})
 }

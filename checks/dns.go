@@ -3,7 +3,6 @@ package checks
 import (
 	"context"
 	"net"
-	"time"
 
 	"github.com/probekit/probekit/health"
 )
@@ -42,13 +41,15 @@ func DNSMinAddrs(n int) DNSOption {
 // address (see DNSMinAddrs) before the check's context is done. The check
 // observes the lookup time in milliseconds.
 //
-// DNS is a dependency check: register it in readiness only, with
-// health.Dependency. An empty host or an invalid option is a
+// DNS is a dependency check, a health.DependencyFunc: readiness only
+// (Register refuses it elsewhere with health.ErrDependencyGroup), behind a
+// circuit breaker. An empty host or an invalid option is a
 // misconfiguration: Register refuses the check with an error matching
-// health.ErrMisconfigured and starting "checks: DNS:". With the cgo resolver, a lookup
-// that outlives the context leaves a goroutine in the net package until the
-// system resolver returns; the pure Go resolver has no such goroutine.
-func DNS(host string, opts ...DNSOption) health.CheckFunc {
+// health.ErrMisconfigured and starting "checks: DNS:". With the cgo
+// resolver, a lookup that outlives the context leaves a goroutine in the
+// net package until the system resolver returns; the pure Go resolver has
+// no such goroutine.
+func DNS(host string, opts ...DNSOption) health.Checker {
 	c := dnsConfig{resolver: net.DefaultResolver, minAddrs: 1}
 	for _, o := range opts {
 		if o != nil {
@@ -67,16 +68,14 @@ func DNS(host string, opts ...DNSOption) health.CheckFunc {
 		return misconfigured("DNS", "minimum number of addresses must be positive, got %d", c.minAddrs)
 	}
 	r, want := c.resolver, c.minAddrs
-	return func(ctx context.Context) error {
-		start := time.Now()
+	return health.DependencyFunc(func(ctx context.Context) error {
 		addrs, err := r.LookupHost(ctx, host)
 		if err != nil {
 			return wrap("DNS", "", err)
 		}
-		observeSince(ctx, start)
 		if len(addrs) < want {
 			return failf("DNS", "%s resolved to %d addresses, want at least %d", host, len(addrs), want)
 		}
 		return nil
-	}
+	})
 }

@@ -26,15 +26,15 @@ func docsRegistration(db *sql.DB, registered *int) error {
 
 	hb := checks.NewHeartbeat(time.Minute) // the worker calls hb.Beat() each time round
 	err := errors.Join(
-		reg.Register(health.Readiness, "postgres", checks.SQL(db), health.Dependency()),
-		reg.Register(health.Readiness, "payments", checks.HTTP("http://payments/healthz"), health.Dependency()),
+		reg.Register(health.Readiness, "postgres", checks.SQL(db), health.CheckOptions{Every: 10 * time.Second}),
+		reg.Register(health.Readiness, "payments", checks.HTTP("http://payments/healthz")),
 		reg.Register(health.Liveness, "goroutines", checks.Goroutines(10000)),
 		reg.Register(health.Liveness, "worker", hb.Check()),
 	)
 	if err != nil {
-		return err // a check that can never work is refused here
+		return err // a check that can never work, or a dependency outside readiness, is refused here
 	}
-	*registered = len(reg.Checks())
+	*registered = len(reg.Contract().Checks)
 	return nil
 }
 
@@ -69,8 +69,7 @@ func TestDocsGoRedis(t *testing.T) {
 		ContextTimeoutEnabled: true, // honour the check's deadline
 	})
 	err := reg.Register(health.Readiness, "redis",
-		checks.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
-		health.Dependency())
+		checks.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }))
 
 	if err != nil {
 		t.Fatal(err)
@@ -106,12 +105,12 @@ func TestDocsPgxAndSQL(t *testing.T) {
 	defer reg.Close()
 
 	err := errors.Join(
-		reg.Register(health.Readiness, "postgres", checks.Ping(pool), health.Dependency()),
-		reg.Register(health.Readiness, "postgres-sql", checks.SQL(db), health.Dependency()),
+		reg.Register(health.Readiness, "postgres", checks.Ping(pool)),
+		reg.Register(health.Readiness, "postgres-sql", checks.SQL(db)),
 	)
 
-	if err != nil || len(reg.Checks()) != 2 {
-		t.Fatalf("err %v, %d checks", err, len(reg.Checks()))
+	if n := len(reg.Contract().Checks); err != nil || n != 2 {
+		t.Fatalf("err %v, %d checks", err, n)
 	}
 }
 
@@ -121,8 +120,7 @@ func TestDocsMongo(t *testing.T) {
 	defer reg.Close()
 
 	err := reg.Register(health.Readiness, "mongo",
-		checks.PingFunc(func(ctx context.Context) error { return client.Ping(ctx, nil) }),
-		health.Dependency())
+		checks.PingFunc(func(ctx context.Context) error { return client.Ping(ctx, nil) }))
 
 	if err != nil {
 		t.Fatal(err)

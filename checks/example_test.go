@@ -11,15 +11,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/probekit/probekit/checks"
 	"github.com/probekit/probekit/health"
 )
 
-// status registers check in a new registry's readiness group, as a
-// dependency or not, and prints the group's status.
-func status(check health.CheckFunc, opts ...health.CheckOption) {
+// status registers check in a new registry's readiness group and prints
+// the group's status.
+func status(check health.Checker, opts ...health.CheckOptions) {
 	reg := health.New()
 	defer reg.Close()
 	if err := reg.Register(health.Readiness, "example", check, opts...); err != nil {
@@ -34,16 +35,6 @@ func status(check health.CheckFunc, opts ...health.CheckOption) {
 	fmt.Println(rep.Status)
 }
 
-// observed returns what the named check of rep observed.
-func observed(rep health.Report, name string) *health.Observation {
-	for _, r := range rep.Checks {
-		if r.Name == name && r.Observation != nil {
-			return r.Observation
-		}
-	}
-	return &health.Observation{}
-}
-
 func ExampleTCP() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // stands in for a database
 	if err != nil {
@@ -53,14 +44,17 @@ func ExampleTCP() {
 
 	reg := health.New()
 	defer reg.Close()
-	err = reg.Register(health.Readiness, "backend", checks.TCP(ln.Addr().String()), health.Dependency())
+	// A dependency check: readiness only, behind a breaker.
+	err = reg.Register(health.Readiness, "backend", checks.TCP(ln.Addr().String()))
 	fmt.Println(err)
+	fmt.Println(errors.Is(reg.Register(health.Liveness, "backend-alive", checks.TCP(ln.Addr().String())), health.ErrDependencyGroup))
 
-	rep, _ := reg.Check(context.Background(), health.Readiness)
-	fmt.Println(rep.Status)
+	rep, _ := reg.Check(context.Background(), health.Readiness, "backend")
+	fmt.Println(rep.Status, rep.Checks[0].Breaker.State)
 	// Output:
 	// <nil>
-	// pass
+	// true
+	// pass closed
 }
 
 func ExampleHTTP() {
@@ -72,19 +66,19 @@ func ExampleHTTP() {
 	check := checks.HTTP(api.URL+"/healthz",
 		checks.HTTPHeader("Authorization", "Bearer "+os.Getenv("API_TOKEN")),
 		checks.HTTPExpectStatus(http.StatusOK))
-	status(check, health.Dependency())
+	status(check)
 	// Output: pass
 }
 
 func ExampleHTTP_credentials() {
 	// Credentials in the URL are sent, but never shown.
 	check := checks.HTTP("http://admin:hunter2@127.0.0.1:1/health?token=s3cret")
-	fmt.Println(check(context.Background()))
+	fmt.Println(check.Check(context.Background()))
 	// Output: checks: HTTP: GET http://127.0.0.1:1/health: dial tcp 127.0.0.1:1: connect: connection refused
 }
 
 func ExampleDNS() {
-	status(checks.DNS("localhost"), health.Dependency())
+	status(checks.DNS("localhost"))
 	// Output: pass
 }
 
@@ -98,9 +92,9 @@ func ExampleSQL() {
 
 	reg := health.New()
 	defer reg.Close()
-	reg.Register(health.Readiness, "postgres", checks.SQL(db), health.Dependency())
+	reg.Register(health.Readiness, "postgres", checks.SQL(db), health.CheckOptions{Every: 10 * time.Second})
 	// Or with a query instead of a ping:
-	reg.Register(health.Readiness, "orders-table", checks.SQL(db, checks.SQLQuery("SELECT 1 FROM orders LIMIT 1")), health.Dependency())
+	reg.Register(health.Readiness, "orders-table", checks.SQL(db, checks.SQLQuery("SELECT 1 FROM orders LIMIT 1")))
 }
 
 // pool stands in for a client with a Ping method, such as a
@@ -111,7 +105,7 @@ func (pool) Ping(context.Context) error { return nil }
 
 func ExamplePing() {
 	var p pool // a *pgxpool.Pool, say
-	status(checks.Ping(p), health.Dependency())
+	status(checks.Ping(p))
 	// Output: pass
 }
 
@@ -120,8 +114,19 @@ func ExamplePingFunc() {
 	ping := func(ctx context.Context) error {
 		return errors.New("dial redis://:hunter2@10.0.0.7:6379: connection refused")
 	}
-	fmt.Println(checks.PingFunc(ping)(context.Background()))
-	// Output: checks: Ping: dial redis://:xxxxx@10.0.0.7:6379: connection refused
+	reg := health.New(health.Options{ShowDetails: func(*http.Request) bool { return true }})
+	defer reg.Close()
+	reg.Register(health.Readiness, "redis", checks.PingFunc(ping))
+
+	// The registry redacts what it serves (and logs).
+	rec := httptest.NewRecorder()
+	reg.Handler(health.Readiness).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz/redis?verbose", nil))
+	for line := range strings.Lines(rec.Body.String()) {
+		if strings.Contains(line, "redis") {
+			fmt.Print(line)
+		}
+	}
+	// Output: [-]redis failed: checks: Ping: dial redis://:xxxxx@10.0.0.7:6379: connection refused
 }
 
 func ExampleGoroutines() {
@@ -130,10 +135,10 @@ func ExampleGoroutines() {
 	fmt.Println(reg.Register(health.Liveness, "goroutines", checks.Goroutines(10000)))
 
 	rep, _ := reg.Check(context.Background(), health.Liveness)
-	fmt.Println(rep.Status, observed(rep, "goroutines").Unit)
+	fmt.Println(rep.Status)
 	// Output:
 	// <nil>
-	// pass goroutines
+	// pass
 }
 
 func ExampleMemory() {
@@ -144,8 +149,8 @@ func ExampleMemory() {
 	reg.Register(health.Liveness, "heap", checks.Memory(checks.HeapMemory, 800<<20))
 
 	rep, _ := reg.Check(context.Background(), health.Liveness)
-	fmt.Println(rep.Status, observed(rep, "heap").Unit)
-	// Output: pass bytes
+	fmt.Println(rep.Status)
+	// Output: pass
 }
 
 func ExampleDisk() {
@@ -185,7 +190,7 @@ func ExampleTLSCertFile() {
 
 	// Warn 30 days ahead; NonCritical keeps even an expired certificate from
 	// failing readiness, since the renewal is someone else's job.
-	status(checks.TLSCertFile(path, 30*24*time.Hour), health.NonCritical())
+	status(checks.TLSCertFile(path, 30*24*time.Hour), health.CheckOptions{NonCritical: true})
 	// Output: pass
 }
 
@@ -194,6 +199,6 @@ func ExampleTLSCertEndpoint() {
 	defer srv.Close()
 
 	addr := srv.Listener.Addr().String()
-	status(checks.TLSCertEndpoint(addr, 30*24*time.Hour), health.Dependency())
+	status(checks.TLSCertEndpoint(addr, 30*24*time.Hour))
 	// Output: pass
 }

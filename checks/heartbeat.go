@@ -25,8 +25,8 @@ import (
 // work: a worker blocked on an empty queue should beat on a ticker while it
 // waits.
 //
-// The check is process-local, so it belongs in liveness: a restart is the
-// cure for a wedged loop. A Heartbeat is safe for concurrent use; several
+// The check is process-local (a health.CheckFunc), so it belongs in
+// liveness: a restart is the cure for a wedged loop. A Heartbeat is safe for concurrent use; several
 // goroutines may beat the same Heartbeat, and its check then passes while
 // any of them beats. The zero value is not usable: its Check returns a
 // misconfigured check, which Register refuses; use NewHeartbeat.
@@ -64,21 +64,21 @@ func (h *Heartbeat) Beat() {
 	h.last.Store(max(int64(h.elapsed()), 1))
 }
 
-// Check returns the check to register: it fails when no beat arrived
-// within the window (or, before the first beat, within the window since
-// NewHeartbeat), and observes the time since the last beat (or since
+// Check returns the check to register, a check of process-local state (a
+// health.CheckFunc): it fails when no beat arrived within the window (or,
+// before the first beat, within the window since NewHeartbeat), and observes the time since the last beat (or since
 // NewHeartbeat), in milliseconds. Every call returns a check of the same
 // Heartbeat. For a Heartbeat not made by NewHeartbeat, or one whose window is
 // not positive, it returns a misconfigured check (health.Misconfigured),
 // which Register refuses with an error matching health.ErrMisconfigured.
-func (h *Heartbeat) Check() health.CheckFunc {
+func (h *Heartbeat) Check() health.Checker {
 	switch {
 	case h == nil || h.start.IsZero():
 		return misconfigured("Heartbeat", "not created by NewHeartbeat")
 	case h.window <= 0:
 		return misconfigured("Heartbeat", "window must be positive, got %v", h.window)
 	}
-	return h.check
+	return health.CheckFunc(h.check)
 }
 
 func (h *Heartbeat) check(ctx context.Context) error {
@@ -87,7 +87,6 @@ func (h *Heartbeat) check(ctx context.Context) error {
 	last := time.Duration(h.last.Load())
 	now := h.elapsed()
 	age := now - last
-	health.Observe(ctx, float64(age.Microseconds())/1000, "ms")
 	if age <= h.window {
 		return nil
 	}

@@ -32,7 +32,7 @@ func TestHeartbeatWindow(t *testing.T) {
 		if s.beat {
 			h.Beat()
 		}
-		err := h.Check()(t.Context())
+		err := h.Check().Check(t.Context())
 		switch {
 		case s.fail == "" && err != nil:
 			t.Fatalf("at %v: %v", s.at, err)
@@ -49,7 +49,7 @@ func TestHeartbeatBeatAtZero(t *testing.T) {
 	fakeClock(h, &now)
 	h.Beat()
 	now = 2 * time.Second
-	if err := h.Check()(t.Context()); err == nil || !strings.Contains(err.Error(), "no beat for") {
+	if err := h.Check().Check(t.Context()); err == nil || !strings.Contains(err.Error(), "no beat for") {
 		t.Fatalf("got %v", err)
 	}
 }

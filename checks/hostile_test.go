@@ -2,11 +2,7 @@ package checks_test
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
-	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,12 +21,12 @@ const slack = 2 * time.Second
 
 // runWithin runs check with a context of hostileTimeout and fails the test
 // if it took longer than that plus slack.
-func runWithin(t *testing.T, check health.CheckFunc) error {
+func runWithin(t *testing.T, check health.Checker) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), hostileTimeout)
 	defer cancel()
 	start := time.Now()
-	err := check(ctx)
+	err := check.Check(ctx)
 	if took := time.Since(start); took > hostileTimeout+slack {
 		t.Errorf("took %v, more than its timeout %v plus %v of slack", took, hostileTimeout, slack)
 	}
@@ -101,95 +97,4 @@ func TestTLSCertEndpointHostile(t *testing.T) {
 		t.Parallel()
 		requireFail(t, runWithin(t, checks.TLSCertEndpoint(hostile.ListenFull(t), 0)), "TLS")
 	})
-}
-
-// stuck is a client that ignores its context until the test ends.
-type stuck struct{ release chan struct{} }
-
-func newStuck(t *testing.T) *stuck {
-	s := &stuck{release: make(chan struct{})}
-	t.Cleanup(func() { close(s.release) })
-	return s
-}
-
-func (s *stuck) Ping(context.Context) error { <-s.release; return nil }
-
-// TestPingIgnoringContext: the check returns when its context ends, and
-// does not start a second call while the first is stuck.
-func TestPingIgnoringContext(t *testing.T) {
-	t.Parallel()
-	s := newStuck(t)
-	check := checks.Ping(s)
-	err := runWithin(t, check)
-	requireFail(t, err, "Ping")
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want context.DeadlineExceeded", err)
-	}
-	err = runWithin(t, check)
-	requireFail(t, err, "Ping")
-	t.Log(err)
-}
-
-// stuckDriver is a database/sql driver whose every call ignores its context
-// until the test ends; where in the call it sticks is chosen per DSN.
-type stuckDriver struct{}
-
-var stuckRelease = struct {
-	sync.Mutex
-	ch map[string]chan struct{}
-}{ch: map[string]chan struct{}{}}
-
-func releaseFor(name string) chan struct{} {
-	stuckRelease.Lock()
-	defer stuckRelease.Unlock()
-	return stuckRelease.ch[name]
-}
-
-func (stuckDriver) Open(name string) (driver.Conn, error) {
-	if name == "connect" {
-		<-releaseFor(name)
-		return nil, errors.New("released")
-	}
-	return &stuckConn{release: releaseFor(name)}, nil
-}
-
-type stuckConn struct{ release chan struct{} }
-
-func (c *stuckConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("not supported") }
-func (c *stuckConn) Close() error                        { return nil }
-func (c *stuckConn) Begin() (driver.Tx, error)           { return nil, errors.New("not supported") }
-
-func (c *stuckConn) Ping(context.Context) error { <-c.release; return nil }
-
-func (c *stuckConn) QueryContext(context.Context, string, []driver.NamedValue) (driver.Rows, error) {
-	<-c.release
-	return nil, errors.New("released")
-}
-
-func init() { sql.Register("checks-stuck", stuckDriver{}) }
-
-// TestSQLIgnoringContext: connecting, pinging or querying with a driver
-// that ignores its context still ends the check in time.
-func TestSQLIgnoringContext(t *testing.T) {
-	t.Parallel()
-	for _, where := range []string{"connect", "ping", "query"} {
-		t.Run(where, func(t *testing.T) {
-			t.Parallel()
-			release := make(chan struct{})
-			stuckRelease.Lock()
-			stuckRelease.ch[where] = release
-			stuckRelease.Unlock()
-			db, err := sql.Open("checks-stuck", where)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			t.Cleanup(func() { close(release) }) // runs first: unblocks, then closes
-			var opts []checks.SQLOption
-			if where == "query" {
-				opts = append(opts, checks.SQLQuery("SELECT 1"))
-			}
-			requireFail(t, runWithin(t, checks.SQL(db, opts...)), "SQL")
-		})
-	}
 }

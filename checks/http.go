@@ -57,8 +57,8 @@ func HTTPClient(c *http.Client) HTTPOption {
 // and "Host" sets the request's Host. "User-Agent" and "Accept" replace the
 // defaults (the kubelet's, see probe.UserAgent, and "*/*"), and an empty
 // value removes them. Header values never appear in the check's errors. A
-// key that is not an HTTP token, or a value with a line break or NUL, is a
-// misconfiguration that Register refuses.
+// key that is not an HTTP token, or a value with a control character but a
+// tab (as net/http refuses), is a misconfiguration that Register refuses.
 func HTTPHeader(key, value string) HTTPOption {
 	return func(cfg *httpConfig) {
 		if err := httpprobe.ValidHeader(key, value); err != nil {
@@ -110,12 +110,13 @@ func HTTPExpectBody(match func(body []byte) error) HTTPOption {
 // and never include header values, so credentials in any of those stay out
 // of logs. Userinfo is still sent, as basic authentication.
 //
-// HTTP is a dependency check: register it in readiness only, with
-// health.Dependency. The check is safe for concurrent use. A URL that does
-// not parse, is not http or https, or has no host, and invalid options,
-// are a misconfiguration: Register refuses the check with an error matching
+// HTTP is a dependency check, a health.DependencyFunc: readiness only
+// (Register refuses it elsewhere with health.ErrDependencyGroup), behind a
+// circuit breaker. The check is safe for concurrent use. A URL that does
+// not parse, is not http or https, or has no host, and invalid options, are
+// a misconfiguration: Register refuses the check with an error matching
 // health.ErrMisconfigured.
-func HTTP(rawURL string, opts ...HTTPOption) health.CheckFunc {
+func HTTP(rawURL string, opts ...HTTPOption) health.Checker {
 	var cfg httpConfig
 	for _, o := range opts {
 		if o != nil {
@@ -151,7 +152,7 @@ func HTTP(rawURL string, opts ...HTTPOption) health.CheckFunc {
 		statuses: cfg.statuses,
 		body:     cfg.body,
 	}
-	return h.run
+	return health.DependencyFunc(h.run)
 }
 
 type httpCheck struct {
@@ -169,12 +170,10 @@ func (h *httpCheck) run(ctx context.Context) error {
 	if timeout <= 0 {
 		return wrap("HTTP", h.shown, context.DeadlineExceeded)
 	}
-	start := time.Now()
 	res, err := httpprobe.Get(ctx, timeout, h.req)
 	if res.StatusCode == 0 {
 		return wrap("HTTP", "", err) // the error names the request
 	}
-	observeSince(ctx, start)
 
 	status := statusText(res.StatusCode)
 	verdict := httpprobe.Judge(res.StatusCode)

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 )
 
 func TestMain(m *testing.M) {
@@ -25,39 +26,48 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// runInRegistry runs check once through a real registry and returns its
-// result, so that tests see what the check observed.
-func runInRegistry(t *testing.T, check health.CheckFunc) health.CheckResult {
+// runInRegistry runs check once through a real registry's readiness group
+// and returns its result, so that tests see what the check observed.
+func runInRegistry(t *testing.T, check health.Checker) health.CheckResult {
 	t.Helper()
 	reg := health.New()
 	t.Cleanup(func() { reg.Close() })
-	if err := reg.Register(health.Readiness, "check", check, health.Timeout(10*time.Second)); err != nil {
+	if err := reg.Register(health.Readiness, "check", check, health.CheckOptions{Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := reg.Check(testCtx(t), health.Readiness)
+	rep, err := reg.Check(testCtx(t), health.Readiness, "check")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rep.Checks {
-		if r.Name == "check" {
-			return r
-		}
+	if len(rep.Checks) != 1 || rep.Checks[0].Name != "check" {
+		t.Fatalf("no result for the check in %+v", rep)
 	}
-	t.Fatalf("no result for the check in %+v", rep)
-	return health.CheckResult{}
+	return rep.Checks[0]
 }
 
-// requireObserved fails the test unless the check observed a value in unit.
-func requireObserved(t *testing.T, check health.CheckFunc, unit string) any {
+// requirePass fails the test unless check passes in a registry.
+func requirePass(t *testing.T, check health.Checker) {
 	t.Helper()
-	r := runInRegistry(t, check)
-	if r.Observation == nil {
-		t.Fatalf("no observation; result %+v", r)
+	if r := runInRegistry(t, check); r.Status != health.StatusPass {
+		t.Fatalf("result %+v, want a pass", r)
 	}
-	if r.Observation.Unit != unit {
-		t.Fatalf("observed unit %q, want %q", r.Observation.Unit, unit)
+}
+
+// isWarning reports whether a registry reports a check that returns err as
+// a warning rather than a failure: what health.Warn's wrapping means is the
+// registry's to say.
+func isWarning(t *testing.T, err error) bool {
+	t.Helper()
+	reg := health.New()
+	defer reg.Close()
+	if err := reg.Register(health.Liveness, "verdict", healthtest.Fixed(err)); err != nil {
+		t.Fatal(err)
 	}
-	return r.Observation.Value
+	rep, cerr := reg.Check(testCtx(t), health.Liveness, "verdict")
+	if cerr != nil || len(rep.Checks) != 1 {
+		t.Fatalf("no verdict for %v: %v", err, cerr)
+	}
+	return rep.Checks[0].Status == health.StatusWarn
 }
 
 // requireFail fails the test unless err is a failure (not a warning) of the
@@ -67,7 +77,7 @@ func requireFail(t *testing.T, err error, kind string) {
 	if err == nil {
 		t.Fatal("check passed, want a failure")
 	}
-	if health.IsWarning(err) {
+	if isWarning(t, err) {
 		t.Fatalf("check warned (%v), want a failure", err)
 	}
 	if p := "checks: " + kind + ":"; !strings.HasPrefix(err.Error(), p) {
@@ -78,7 +88,7 @@ func requireFail(t *testing.T, err error, kind string) {
 // requireWarn fails the test unless err is a warning of the given kind.
 func requireWarn(t *testing.T, err error, kind string) {
 	t.Helper()
-	if !health.IsWarning(err) {
+	if err == nil || !isWarning(t, err) {
 		t.Fatalf("got %v, want a warning", err)
 	}
 	if p := "checks: " + kind + ":"; !strings.HasPrefix(err.Error(), p) {
@@ -98,21 +108,23 @@ func requireNoSecret(t *testing.T, err error, secrets ...string) {
 
 // requireRefused fails the test unless a real registry's Register refuses
 // check with an error matching health.ErrMisconfigured whose text starts
-// like the check's own errors, and registers nothing.
-func requireRefused(t *testing.T, check health.CheckFunc, kind string) {
+// like the check's own errors, in every group, and registers nothing.
+func requireRefused(t *testing.T, check health.Checker, kind string) {
 	t.Helper()
 	reg := health.New()
 	t.Cleanup(func() { reg.Close() })
-	err := reg.Register(health.Liveness, "check", check)
-	if !errors.Is(err, health.ErrMisconfigured) {
-		t.Fatalf("Register returned %v, want an error matching health.ErrMisconfigured", err)
+	for _, g := range []health.Group{health.Liveness, health.Readiness, health.Startup} {
+		err := reg.Register(g, "check", check)
+		if !errors.Is(err, health.ErrMisconfigured) {
+			t.Fatalf("Register in %v returned %v, want an error matching health.ErrMisconfigured", g, err)
+		}
+		if want := "checks: " + kind + ":"; !strings.Contains(err.Error(), want) {
+			t.Fatalf("Register's error %q does not contain %q", err, want)
+		}
 	}
-	if want := "checks: " + kind + ":"; !strings.Contains(err.Error(), want) {
-		t.Fatalf("Register's error %q does not contain %q", err, want)
-	}
-	if n := len(reg.Checks()); n != 0 {
+	if n := len(reg.Contract().Checks); n != 0 {
 		t.Fatalf("Register refused the check but %d checks are registered", n)
 	}
 	// Run directly, it fails the same way every time.
-	requireFail(t, check(testCtx(t)), kind)
+	requireFail(t, check.Check(testCtx(t)), kind)
 }

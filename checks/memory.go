@@ -52,11 +52,12 @@ func (m MemoryMetric) String() string {
 // that leaks is restarted cleanly, with a failed probe in its events, before
 // the kernel kills it. The check observes the measured memory, in "bytes".
 //
-// Memory looks at process-local state only, so it suits liveness as well as
-// readiness. An invalid m, a max of 0, or RSSMemory on a system other than
-// Linux is a misconfiguration: Register refuses the check with an error
-// matching health.ErrMisconfigured and starting "checks: Memory:".
-func Memory(m MemoryMetric, max uint64) health.CheckFunc {
+// Memory is a check of process-local state, a health.CheckFunc, so it
+// suits liveness as well as readiness. An invalid m, a max of 0, or
+// RSSMemory on a system other than Linux is a misconfiguration: Register
+// refuses the check with an error matching health.ErrMisconfigured and
+// starting "checks: Memory:".
+func Memory(m MemoryMetric, max uint64) health.Checker {
 	var read func() (uint64, error)
 	switch m {
 	case HeapMemory:
@@ -74,17 +75,16 @@ func Memory(m MemoryMetric, max uint64) health.CheckFunc {
 	if max == 0 {
 		return misconfigured("Memory", "limit must be positive")
 	}
-	return func(ctx context.Context) error {
+	return health.CheckFunc(func(ctx context.Context) error {
 		n, err := read()
 		if err != nil {
 			return failf("Memory", "reading %v memory: %w", m, err)
 		}
-		health.Observe(ctx, n, "bytes")
 		if n > max {
 			return failf("Memory", "%v memory is %s, above the limit of %s", m, formatBytes(n), formatBytes(max))
 		}
 		return nil
-	}
+	})
 }
 
 func goMetric(name string) func() (uint64, error) {

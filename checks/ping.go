@@ -2,7 +2,6 @@ package checks
 
 import (
 	"context"
-	"time"
 
 	"github.com/probekit/probekit/health"
 )
@@ -13,21 +12,29 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Ping returns a check that passes when p.Ping returns nil. Credentials the
-// client echoes into its error (a connection URI's password, a token=
-// parameter) are redacted from the check's error. The check observes the
-// round trip in milliseconds.
+// Ping returns a check that passes when p.Ping returns nil. The check
+// observes the round trip in milliseconds.
 //
-// Ping is a dependency check: register it in readiness only, with
-// health.Dependency. The check returns when its context ends even if the
-// client ignores it: Ping then runs on a goroutine of its own, which is left
-// to finish when the client returns, and until it does every run fails at
-// once rather than start another (so a hung client costs one goroutine,
-// not one per run). Configure the client to honour contexts all the same
-// (go-redis: ContextTimeoutEnabled). A nil p (including a nil pointer in a
-// non-nil interface) is a misconfiguration that Register refuses with an
-// error matching health.ErrMisconfigured.
-func Ping(p Pinger) health.CheckFunc {
+// Ping is a dependency check, a health.DependencyFunc: readiness only
+// (Register refuses it elsewhere with health.ErrDependencyGroup), behind a
+// circuit breaker. A nil p (including a nil pointer in a non-nil interface)
+// is a misconfiguration that Register refuses with an error matching
+// health.ErrMisconfigured.
+//
+// The check calls p.Ping on the goroutine it runs on and returns when Ping
+// does. Under a registry that is bounded whatever the client does: the
+// registry reports the check failed (health.ErrTimeout) at its timeout, and
+// while that call has not returned, later probes get the same verdict
+// without calling Ping again, so a hung client costs one goroutine. Called
+// directly, with no registry around it, the check waits for as long as Ping
+// takes, so configure the client to honour contexts all the same (go-redis:
+// ContextTimeoutEnabled).
+//
+// The check's error wraps the client's, whose text may echo credentials (a
+// connection URI's password): the registry redacts it in its logs and HTTP
+// responses, but the error value itself is unredacted (see the package
+// documentation).
+func Ping(p Pinger) health.Checker {
 	if isNil(p) {
 		return misconfigured("Ping", "nil Pinger")
 	}
@@ -38,19 +45,16 @@ func Ping(p Pinger) health.CheckFunc {
 //
 //	checks.PingFunc(func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
 //
-// It returns when its context ends, as Ping does. A nil ping is a
+// It is a dependency check with the same contract as Ping. A nil ping is a
 // misconfiguration that Register refuses.
-func PingFunc(ping func(ctx context.Context) error) health.CheckFunc {
+func PingFunc(ping func(ctx context.Context) error) health.Checker {
 	if ping == nil {
 		return misconfigured("Ping", "nil ping function")
 	}
-	var call boundedCall
-	return func(ctx context.Context) error {
-		start := time.Now()
-		if err := call.do(ctx, ping); err != nil {
+	return health.DependencyFunc(func(ctx context.Context) error {
+		if err := ping(ctx); err != nil {
 			return wrap("Ping", "", err)
 		}
-		observeSince(ctx, start)
 		return nil
-	}
+	})
 }

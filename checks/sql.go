@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/probekit/probekit/health"
 )
@@ -39,19 +38,23 @@ func SQLQuery(query string) SQLOption {
 // connection since the previous run (or since SQL was called), and passes
 // if nobody has: a full pool that makes nobody wait is merely busy.
 //
-// Error messages are redacted: passwords, tokens and URL userinfo that a
-// driver echoes from its DSN do not appear in them.
+// SQL is a dependency check, a health.DependencyFunc: readiness only
+// (Register refuses it elsewhere with health.ErrDependencyGroup), behind a
+// circuit breaker. A nil db or an empty query is a misconfiguration that
+// Register refuses with an error matching health.ErrMisconfigured. The
+// check is safe for concurrent use.
 //
-// The check returns when its context ends even if the driver ignores it:
-// the ping or query then runs on a goroutine of its own, left to finish
-// when the driver returns, and until it does every run fails at once
-// rather than start another.
+// The check pings or queries on the goroutine it runs on and returns when
+// the driver does. Under a registry that is bounded whatever the driver
+// does: the registry reports the check failed (health.ErrTimeout) at its
+// timeout, and while that call has not returned, later probes get the same
+// verdict without calling the driver again. Called directly, with no
+// registry around it, the check waits for as long as the driver takes.
 //
-// SQL is a dependency check: register it in readiness only, with
-// health.Dependency. The check is safe for concurrent use. A nil db or an
-// empty query is a misconfiguration that Register refuses with an error
-// matching health.ErrMisconfigured.
-func SQL(db *sql.DB, opts ...SQLOption) health.CheckFunc {
+// The check's error wraps the driver's, whose text may echo the DSN and its
+// password: the registry redacts it in its logs and HTTP responses, but the
+// error value itself is unredacted (see the package documentation).
+func SQL(db *sql.DB, opts ...SQLOption) health.Checker {
 	var c sqlConfig
 	for _, o := range opts {
 		if o != nil {
@@ -66,14 +69,13 @@ func SQL(db *sql.DB, opts ...SQLOption) health.CheckFunc {
 	}
 	s := &sqlCheck{db: db, query: c.query}
 	s.waits.Store(db.Stats().WaitCount)
-	return s.run
+	return health.DependencyFunc(s.run)
 }
 
 type sqlCheck struct {
 	db    *sql.DB
 	query string
 	waits atomic.Int64 // db.Stats().WaitCount at the previous run
-	call  boundedCall
 }
 
 func (s *sqlCheck) run(ctx context.Context) error {
@@ -87,15 +89,13 @@ func (s *sqlCheck) run(ctx context.Context) error {
 		}
 		return nil
 	}
-	start := time.Now()
 	if s.query == "" {
-		if err := s.call.do(ctx, s.db.PingContext); err != nil {
+		if err := s.db.PingContext(ctx); err != nil {
 			return wrap("SQL", "ping", err)
 		}
-	} else if err := s.call.do(ctx, s.runQuery); err != nil {
+	} else if err := s.runQuery(ctx); err != nil {
 		return wrap("SQL", "query", err)
 	}
-	observeSince(ctx, start)
 	return nil
 }
 

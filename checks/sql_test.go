@@ -21,6 +21,8 @@ func (echoDriver) Open(dsn string) (driver.Conn, error) {
 
 func init() { sql.Register("checks-echo", echoDriver{}) }
 
+// TestSQLRedactsTheDSN: what a driver echoes of its DSN is redacted by
+// the registry, in the forms drivers write.
 func TestSQLRedactsTheDSN(t *testing.T) {
 	for _, dsn := range []string{
 		"postgres://app:hunter2@db.internal:5432/app?sslmode=require",
@@ -41,11 +43,9 @@ func TestSQLRedactsTheDSN(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		for _, check := range []health.CheckFunc{checks.SQL(db), checks.SQL(db, checks.SQLQuery("SELECT 1"))} {
-			err := check(testCtx(t))
-			requireFail(t, err, "SQL")
-			requireNoSecret(t, err, "hunter2")
-			t.Log(err)
+		for _, check := range []health.Checker{checks.SQL(db), checks.SQL(db, checks.SQLQuery("SELECT 1"))} {
+			requireFail(t, check.Check(testCtx(t)), "SQL")
+			requireRedacted(t, check, "hunter2")
 		}
 	}
 }
@@ -58,7 +58,7 @@ func TestSQLHonoursContext(t *testing.T) {
 	defer db.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := checks.SQL(db)(ctx); !errors.Is(err, context.Canceled) {
+	if err := checks.SQL(db).Check(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -69,6 +69,6 @@ func TestSQLInvalidConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	requireFail(t, checks.SQL(nil)(testCtx(t)), "SQL")
-	requireFail(t, checks.SQL(db, checks.SQLQuery(" "))(testCtx(t)), "SQL")
+	requireFail(t, checks.SQL(nil).Check(testCtx(t)), "SQL")
+	requireFail(t, checks.SQL(db, checks.SQLQuery(" ")).Check(testCtx(t)), "SQL")
 }

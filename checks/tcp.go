@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/probekit/probekit/health"
 )
@@ -15,25 +14,24 @@ import (
 // nothing is written to it. The check observes the time the connection took
 // to open, in milliseconds.
 //
-// TCP is a dependency check: register it in readiness only, with
-// health.Dependency. An address that is empty or not of the form host:port
-// is a misconfiguration: Register refuses the check with an error matching
+// TCP is a dependency check, a health.DependencyFunc: readiness only
+// (Register refuses it elsewhere with health.ErrDependencyGroup), behind a
+// circuit breaker. An address that is empty or not of the form host:port is
+// a misconfiguration: Register refuses the check with an error matching
 // health.ErrMisconfigured and starting "checks: TCP:".
-func TCP(addr string) health.CheckFunc {
+func TCP(addr string) health.Checker {
 	if err := validHostPort(addr); err != "" {
 		return misconfigured("TCP", "%s", err)
 	}
 	var d net.Dialer
-	return func(ctx context.Context) error {
-		start := time.Now()
+	return health.DependencyFunc(func(ctx context.Context) error {
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return wrap("TCP", "", err)
 		}
-		observeSince(ctx, start)
 		conn.Close() // a failed close says nothing about the peer
 		return nil
-	}
+	})
 }
 
 // validHostPort returns why addr is not a usable host:port, or "". It never

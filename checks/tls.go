@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"time"
@@ -28,19 +27,21 @@ import (
 // A warnBefore of 0 disables the warning. The check never quotes the file's
 // contents, so a key stored beside the certificate cannot leak into logs.
 //
-// TLSCertFile looks at local state only and suits any group, but a
-// certificate's expiry is rarely worth a restart: prefer readiness, or
-// register it with health.NonCritical so it only ever warns. An empty path
-// or a negative warnBefore is a misconfiguration: Register refuses the check
-// with an error matching health.ErrMisconfigured and starting "checks: TLS:".
-func TLSCertFile(path string, warnBefore time.Duration) health.CheckFunc {
+// TLSCertFile is a check of local state, a health.CheckFunc, and suits any
+// group, but a certificate's expiry is rarely worth a restart: prefer
+// readiness, or register it with health.CheckOptions{NonCritical: true} so
+// it only ever warns. It is also the check for the certificate of the
+// process's own listener. An empty path or a negative warnBefore is a
+// misconfiguration: Register refuses the check with an error matching
+// health.ErrMisconfigured and starting "checks: TLS:".
+func TLSCertFile(path string, warnBefore time.Duration) health.Checker {
 	switch {
 	case path == "":
 		return misconfigured("TLS", "empty path")
 	case warnBefore < 0:
 		return misconfigured("TLS", "warning period must not be negative, got %v", warnBefore)
 	}
-	return func(ctx context.Context) error {
+	return health.CheckFunc(func(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return failf("TLS", "%s: %w", path, err)
 		}
@@ -53,7 +54,7 @@ func TLSCertFile(path string, warnBefore time.Duration) health.CheckFunc {
 			return failf("TLS", "%s: %w", path, err)
 		}
 		return judgeCert(ctx, cert, path, warnBefore)
-	}
+	})
 }
 
 // TLSCertEndpoint returns a check of the expiry of the certificate that the
@@ -69,13 +70,14 @@ func TLSCertFile(path string, warnBefore time.Duration) health.CheckFunc {
 // certificate, is still judged by the certificate it sent. To check that
 // clients can actually connect, use HTTP with an https URL.
 //
-// TLSCertEndpoint is a dependency check when addr belongs to another
-// service (readiness only, with health.Dependency); pointed at the process's
-// own listener it suits any group, as TLSCertFile does. An address that is
-// not host:port or a negative warnBefore is a misconfiguration: Register
-// refuses the check with an error matching health.ErrMisconfigured and
-// starting "checks: TLS:".
-func TLSCertEndpoint(addr string, warnBefore time.Duration) health.CheckFunc {
+// TLSCertEndpoint is a dependency check, a health.DependencyFunc: readiness
+// only (Register refuses it elsewhere with health.ErrDependencyGroup),
+// behind a circuit breaker, whatever addr is. To watch the certificate of
+// the process's own listener in liveness, check its file with TLSCertFile.
+// An address that is not host:port or a negative warnBefore is a
+// misconfiguration: Register refuses the check with an error matching
+// health.ErrMisconfigured and starting "checks: TLS:".
+func TLSCertEndpoint(addr string, warnBefore time.Duration) health.Checker {
 	if err := validHostPort(addr); err != "" {
 		return misconfigured("TLS", "%s", err)
 	}
@@ -83,7 +85,7 @@ func TLSCertEndpoint(addr string, warnBefore time.Duration) health.CheckFunc {
 		return misconfigured("TLS", "warning period must not be negative, got %v", warnBefore)
 	}
 	host, _, _ := net.SplitHostPort(addr)
-	return func(ctx context.Context) error {
+	return health.DependencyFunc(func(ctx context.Context) error {
 		var leaf *x509.Certificate
 		d := tls.Dialer{Config: &tls.Config{
 			ServerName: host,
@@ -108,7 +110,7 @@ func TLSCertEndpoint(addr string, warnBefore time.Duration) health.CheckFunc {
 			return wrap("TLS", addr, err)
 		}
 		return judgeCert(ctx, leaf, addr, warnBefore)
-	}
+	})
 }
 
 func firstCertificate(data []byte) (*x509.Certificate, error) {
@@ -131,7 +133,6 @@ func firstCertificate(data []byte) (*x509.Certificate, error) {
 func judgeCert(ctx context.Context, cert *x509.Certificate, where string, warnBefore time.Duration) error {
 	now := time.Now()
 	left := cert.NotAfter.Sub(now)
-	health.Observe(ctx, int64(math.Floor(left.Hours()/24)), "days")
 	name := cert.Subject.CommonName
 	if name == "" {
 		name = cert.Subject.String()
