@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,7 +14,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/probekit/probekit/health"
-	"github.com/probekit/probekit/internal/redact"
 )
 
 // Errors of the check made by Check, beside the context's own; test for
@@ -40,12 +38,16 @@ var (
 // conn for service ("" asks about the server as a whole), with the run's
 // context, so the check's timeout is the call's deadline. It passes when
 // the answer is SERVING, as the kubelet's gRPC probe does, and fails
-// otherwise. Register it with health.Dependency, in readiness, so that an
-// outage of the other server takes this one out of rotation without
-// restarting it, and a hung one is answered at once by the open breaker:
+// otherwise.
+//
+// It is a dependency check, a health.DependencyFunc: Register accepts it
+// only in readiness (elsewhere it fails with health.ErrDependencyGroup),
+// so that an outage of the other server takes this one out of rotation
+// without restarting it, and runs it behind a circuit breaker, so that a
+// hung server is answered at once by the open breaker:
 //
 //	reg.Register(health.Readiness, "payments",
-//		grpchealth.Check(conn, "payments.v1.Payments"), health.Dependency())
+//		grpchealth.Check(conn, "payments.v1.Payments"), health.CheckOptions{Timeout: time.Second})
 //
 // The check observes the call's latency in milliseconds. conn is used as
 // it is (it is not closed, and its own reconnection and backoff apply; a
@@ -55,38 +57,32 @@ var (
 // ErrRPC, and also the context's error when the run's context ended (and
 // context.DeadlineExceeded whenever the call failed with DEADLINE_EXCEEDED);
 // status.Code gives the call's gRPC code. Their text names the service, the
-// code and the status message with credentials hidden: for a failed
-// connection grpc-go quotes there the target and the errors of the dialer,
-// the name resolver and the credentials, which can carry user names,
-// passwords and tokens. The message goes through the repository's redactor
-// (URL user info, secret key=value pairs, Authorization values), and the
-// user info of conn's target (the part before its last '@', when conn
-// has a Target method as *grpc.ClientConn does) is hidden wherever it
-// appears. The original error is still reachable with errors.As, for code
-// that needs it. A nil conn gives a check that Register refuses
+// code and the status message as grpc-go gives it: for a failed connection
+// that quotes the target and the errors of the dialer, the name resolver
+// and the credentials, which can carry user names, passwords and tokens.
+// The check does not hide them itself: the health engine redacts every
+// reason that it logs or serves. Code that shows the error anywhere else
+// must redact it. A nil conn gives a check that Register refuses
 // (health.ErrMisconfigured).
-func Check(conn grpc.ClientConnInterface, service string) health.CheckFunc {
+func Check(conn grpc.ClientConnInterface, service string) health.Checker {
 	if conn == nil || isNilPointer(conn) {
 		return health.Misconfigured(errors.New("grpchealth: Check needs a connection, got nil"))
 	}
 	client := healthpb.NewHealthClient(conn)
 	req := &healthpb.HealthCheckRequest{Service: service}
-	userinfo := targetUserinfo(conn)
-	return func(ctx context.Context) error {
-		start := time.Now()
+	return health.DependencyFunc(func(ctx context.Context) error {
 		resp, err := client.Check(ctx, req)
-		health.Observe(ctx, float64(time.Since(start).Microseconds())/1000, "ms")
 		if err != nil {
-			return callError(ctx, service, userinfo, err)
+			return callError(ctx, service, err)
 		}
 		if st := resp.GetStatus(); st != healthpb.HealthCheckResponse_SERVING {
 			return fmt.Errorf("grpchealth: service %s is %v: %w", quote(service), st, ErrNotServing)
 		}
 		return nil
-	}
+	})
 }
 
-// checkError is a failed call: Error gives the redacted text, Unwrap the
+// checkError is a failed call: Error gives its text, Unwrap the
 // kind, the original status error, and the context's error if it ended.
 type checkError struct {
 	msg  string
@@ -96,7 +92,7 @@ type checkError struct {
 func (e *checkError) Error() string   { return e.msg }
 func (e *checkError) Unwrap() []error { return e.errs }
 
-func callError(ctx context.Context, service, userinfo string, err error) error {
+func callError(ctx context.Context, service string, err error) error {
 	st := status.Convert(err)
 	kind := ErrRPC
 	switch st.Code() {
@@ -105,15 +101,8 @@ func callError(ctx context.Context, service, userinfo string, err error) error {
 	case codes.Unimplemented:
 		kind = ErrNoHealthService
 	}
-	msg := st.Message()
-	if userinfo != "" {
-		msg = strings.ReplaceAll(msg, userinfo, redact.Mask)
-		if _, password, ok := strings.Cut(userinfo, ":"); ok && password != "" {
-			msg = strings.ReplaceAll(msg, password, redact.Mask) // quoted alone
-		}
-	}
 	e := &checkError{
-		msg:  fmt.Sprintf("grpchealth: check of service %s: %v: %v: %s", quote(service), kind, st.Code(), redact.String(msg)),
+		msg:  fmt.Sprintf("grpchealth: check of service %s: %v: %v: %s", quote(service), kind, st.Code(), st.Message()),
 		errs: []error{kind, err},
 	}
 	cerr := ctx.Err()
@@ -130,22 +119,6 @@ func callError(ctx context.Context, service, userinfo string, err error) error {
 		e.errs = append(e.errs, cerr)
 	}
 	return e
-}
-
-// targetUserinfo returns the user info of conn's target: what precedes
-// its last '@', after the scheme and authority ("passthrough:///app:pw@host"
-// gives "app:pw"); "" if it has none or conn does not tell its target.
-func targetUserinfo(conn grpc.ClientConnInterface) string {
-	tc, ok := conn.(interface{ Target() string })
-	if !ok {
-		return ""
-	}
-	target := tc.Target()
-	at := strings.LastIndex(target, "@")
-	if at < 0 {
-		return ""
-	}
-	return target[strings.LastIndex(target[:at], "/")+1 : at]
 }
 
 // quote quotes a service name for a message, shortened if long.

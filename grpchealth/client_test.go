@@ -1,10 +1,14 @@
 package grpchealth_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
-	"strings"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,10 +27,10 @@ import (
 )
 
 // run runs check once with a timeout, as the registry would.
-func run(check health.CheckFunc, timeout time.Duration) error {
+func run(check health.Checker, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return check(ctx)
+	return check.Check(ctx)
 }
 
 func TestClientCheckStatuses(t *testing.T) {
@@ -49,13 +53,12 @@ func TestClientCheckStatuses(t *testing.T) {
 
 	// Registered, a run observes the call's latency.
 	reg := openRegistry(t)
-	require.NoError(t, reg.Register(health.Readiness, "upstream", grpchealth.Check(conn, "liveness"), health.Dependency()))
+	require.NoError(t, reg.Register(health.Readiness, "upstream", grpchealth.Check(conn, "liveness")))
 	rep, err := reg.Check(context.Background(), health.Readiness)
 	require.NoError(t, err)
 	res := entryOf(t, rep, "upstream")
 	assert.Equal(t, health.StatusPass, res.Status)
-	require.NotNil(t, res.Observation)
-	assert.Equal(t, "ms", res.Observation.Unit)
+	assert.Positive(t, res.Duration)
 
 	noHealth := grpchealthtest.Serve(t, grpc.NewServer())
 	err = run(grpchealth.Check(dial(t, noHealth), ""), waitLimit)
@@ -71,7 +74,7 @@ func TestClientCheckConnectionRefused(t *testing.T) {
 	err = run(grpchealth.Check(dial(t, addr), ""), waitLimit)
 	assert.ErrorIs(t, err, grpchealth.ErrRPC)
 	assert.Equal(t, codes.Unavailable, status.Code(err))
-	assert.Contains(t, err.Error(), "connection refused", "the redacted message still says what went wrong")
+	assert.Contains(t, err.Error(), "connection refused", "the message says what went wrong")
 }
 
 func TestClientCheckTimeout(t *testing.T) {
@@ -94,11 +97,13 @@ func (c failingCreds) GetRequestMetadata(context.Context, ...string) (map[string
 }
 func (failingCreds) RequireTransportSecurity() bool { return false }
 
-// TestClientCheckErrorsHideSecrets makes calls fail in the ways whose
-// grpc-go messages quote the target, the dialer's error, the credentials'
-// error and the server's own message, each holding a secret; the check's
-// error names none of them, while status.Code still works.
-func TestClientCheckErrorsHideSecrets(t *testing.T) {
+// TestClientCheckSecretsRedactedByRegistry makes calls fail in the ways
+// whose grpc-go messages quote the target, the dialer's error, the
+// credentials' error and the server's own message, each holding a secret.
+// The check's own error keeps grpc-go's text (and status.Code works); the
+// registry it is registered with redacts it wherever it shows it: in HTTP
+// responses allowed details, and in its log.
+func TestClientCheckSecretsRedactedByRegistry(t *testing.T) {
 	const secret = "s3cr3t-t0ken"
 	leaky := grpc.NewServer(grpc.UnaryInterceptor(func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) {
 		return nil, status.Errorf(codes.Internal, "backend postgres://app:%s@db:5432 refused", secret)
@@ -128,25 +133,77 @@ func TestClientCheckErrorsHideSecrets(t *testing.T) {
 			conn, err := grpc.NewClient(tc.target, opts...)
 			require.NoError(t, err)
 			defer conn.Close()
-			err = run(grpchealth.Check(conn, "payments"), waitLimit)
+			check := grpchealth.Check(conn, "payments")
+			err = run(check, waitLimit)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, grpchealth.ErrRPC)
 			assert.Equal(t, tc.code, status.Code(err), "%v", err)
-			assert.NotContains(t, err.Error(), secret)
-			assert.NotContains(t, status.Convert(err).Message(), secret, "status.Convert uses the redacted text")
-			// The original is there for code that asks for it.
-			var orig interface{ GRPCStatus() *status.Status }
-			require.ErrorAs(t, err, &orig)
-			assert.True(t, strings.Contains(orig.GRPCStatus().Message(), secret), "the test does make grpc-go quote the secret: %q", orig.GRPCStatus().Message())
+			assert.Contains(t, err.Error(), secret, "the test does make grpc-go quote the secret, and the check keeps it")
+
+			var log bytes.Buffer
+			reg := health.New(health.Options{
+				Logger:      slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)),
+				ShowDetails: func(*http.Request) bool { return true },
+			})
+			require.NoError(t, reg.Register(health.Readiness, "payments", check))
+			rep, err := reg.Check(context.Background(), health.Readiness)
+			require.NoError(t, err)
+			require.Equal(t, health.StatusFail, rep.Status)
+			res := healthtest.Get(t, reg.Handler(health.Readiness), "/readyz")
+			assert.Contains(t, string(res.Body), "health rpc failed", "details are shown")
+			assert.NotContains(t, string(res.Body), secret)
+			require.NoError(t, reg.Close()) // the log is written
+			assert.Contains(t, log.String(), "payments")
+			assert.NotContains(t, log.String(), secret)
 		})
 	}
+}
+
+// syncWriter makes a writer safe for the registry's logger and the test.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// TestClientCheckIsDependency: Check calls another process, so it is a
+// health.DependencyFunc: refused outside readiness, and run behind a
+// circuit breaker there, which the contract declares.
+func TestClientCheckIsDependency(t *testing.T) {
+	upstream := openRegistry(t)
+	conn := dial(t, serve(t, upstream, grpchealth.Settings{}).addr)
+	check := grpchealth.Check(conn, "")
+	assert.IsType(t, health.DependencyFunc(nil), check)
+
+	reg := openRegistry(t)
+	for _, g := range []health.Group{health.Liveness, health.Startup} {
+		err := reg.Register(g, "upstream", check)
+		assert.ErrorIs(t, err, health.ErrDependencyGroup, "%v", g)
+	}
+	require.NoError(t, reg.Register(health.Readiness, "upstream", check))
+	b, err := reg.Breaker("upstream")
+	require.NoError(t, err, "a dependency has a breaker")
+	require.NoError(t, b.Execute(func() error { return nil }))
+	c := reg.Contract()
+	require.Len(t, c.Checks, 1)
+	assert.True(t, c.Checks[0].Dependency)
+	assert.NotNil(t, c.Checks[0].Breaker)
+	rep, err := reg.Check(context.Background(), health.Readiness, "upstream")
+	require.NoError(t, err)
+	assert.Equal(t, health.StatusPass, rep.Status)
+	require.NotNil(t, rep.Checks[0].Breaker)
 }
 
 func TestClientCheckNilConnIsRefused(t *testing.T) {
 	reg := openRegistry(t)
 	var nilConn *grpc.ClientConn
 	for _, conn := range []grpc.ClientConnInterface{nil, nilConn} {
-		err := reg.Register(health.Readiness, "upstream", grpchealth.Check(conn, ""), health.Dependency())
+		err := reg.Register(health.Readiness, "upstream", grpchealth.Check(conn, ""))
 		assert.ErrorIs(t, err, health.ErrMisconfigured)
 	}
 }
@@ -162,7 +219,7 @@ func TestHungDependencyBreaker(t *testing.T) {
 
 	reg := openRegistry(t)
 	require.NoError(t, reg.Register(health.Readiness, "upstream", grpchealth.Check(conn, "payments"),
-		health.Dependency(), health.Timeout(100*time.Millisecond)))
+		health.CheckOptions{Timeout: 100 * time.Millisecond}))
 	e := serve(t, reg, grpchealth.Settings{})
 
 	// Each probe until the breaker opens waits for the check's timeout
@@ -173,7 +230,7 @@ func TestHungDependencyBreaker(t *testing.T) {
 		assert.Equal(t, notServing, e.mustCheck(t, ""))
 	}
 	calls := hung.Calls()
-	assert.LessOrEqual(t, calls, int64(health.DefaultBreakerFailures), "calls before the breaker opened")
+	assert.LessOrEqual(t, calls, int64(defaultBreakerFailures), "calls before the breaker opened")
 
 	start := time.Now()
 	for range 20 {

@@ -2,7 +2,9 @@
 // Check, Watch and List) from a *health.Registry, the same registry that
 // answers the HTTP probes, so that a gRPC probe and an HTTP probe of the same
 // group never disagree and never double the work. It also provides Check,
-// a dependency check that asks another gRPC server about its health.
+// a dependency check (a health.DependencyFunc) that asks another gRPC server
+// about its health, and Server.Contract, the names it serves for the probe
+// contract.
 //
 // It is a module of its own, so that the probekit module requires nothing of
 // gRPC.
@@ -37,29 +39,46 @@
 //
 // Pass and warn are SERVING; fail is NOT_SERVING, as HTTP answers 200 and
 // 503. A check that has no result yet answers as over HTTP (it fails, except
-// in liveness). After Shutdown every service is NOT_SERVING.
+// in liveness). After Shutdown, or once the registry is closed, every
+// service is NOT_SERVING.
 //
 // # Check, Watch and List
 //
 // Check evaluates exactly as the HTTP handler of the same group or check
-// (health.Registry.Check and CheckEntry): on-request checks run, sharing
-// runs with concurrent probes of either protocol, with the same timeouts
-// and circuit breakers; background checks give their latest result. The
-// caller's deadline ends the wait, not the runs.
+// (health.Registry.Check): on-request checks run, sharing runs with
+// concurrent probes of either protocol, with the same timeouts and circuit
+// breakers; background checks give their latest result. The caller's
+// deadline ends the wait, not the runs. A service that rests on background
+// checks and switches only is answered from a status the server keeps
+// until the registry's next change (health.Registry.Changed), as cheaply as
+// grpc-go's own health server answers from its map.
 //
 // Watch sends the current status at once and then each change. Changes of
 // switches, breakers, background checks and registrations are pushed as
-// they happen (health.Registry.Changed). Checks that run on request change
-// only when something runs them, so while anyone watches a service that
-// rests on them the server re-runs each such check whose latest verdict (by
-// anyone's run, HTTP probes included) is older than Settings.WatchPoll: one
-// run per check per interval whatever the number of watchers. A reader that
-// falls behind gets the latest status, never a backlog, and a watcher that
-// goes away leaves nothing running behind it.
+// they happen (health.Registry.Changed), and an idle watcher costs the
+// registry nothing. Checks that run on request change only when something
+// runs them, so while anyone watches a service that rests on them the
+// server re-runs each such check whose latest verdict (by anyone's run,
+// HTTP probes included) is older than Settings.WatchPoll: one run per check
+// per interval whatever the number of watchers. The server queues no
+// statuses for a stream: when flow control holds a send back (a client or
+// a network slower than the changes), the stream sends the latest status
+// once it moves, not those in between; and a watcher that goes away leaves
+// nothing running behind it.
 //
 // List answers every service name with its status, evaluated as Check
 // would (each on-request check run once), and fails with RESOURCE_EXHAUSTED
 // past Settings.MaxList services.
+//
+// # The probe contract
+//
+// Server.Contract lists the names the server answers, for the probe
+// contract the application prints (package contract), so that tools such as
+// the k8sprobes linter check a manifest's grpc probes against them:
+//
+//	c := reg.Contract()
+//	g := hs.Contract(9090) // the gRPC server's port
+//	c.GRPC = &g
 //
 // # Shutdown
 //

@@ -34,9 +34,9 @@ func startGRPC(srv *grpc.Server) (conn *grpc.ClientConn, stop func()) {
 // The health service of a gRPC server, answered from the registry that
 // also serves the HTTP probes.
 func Example() {
-	reg := health.New(health.StartNotReady("warming up"))
+	reg := health.New(health.Options{StartNotReady: "warming up"})
 	defer reg.Close()
-	_ = reg.Register(health.Readiness, "cache", func(context.Context) error { return nil })
+	_ = reg.Register(health.Readiness, "cache", health.CheckFunc(func(context.Context) error { return nil }))
 
 	hs, err := grpchealth.NewServer(reg, grpchealth.Settings{})
 	if err != nil {
@@ -59,7 +59,7 @@ func Example() {
 	ask("")
 	ask("liveness")
 	ask("cache")
-	reg.SetReady(true) // warm-up done
+	reg.MarkReady() // warm-up done
 	ask("")
 	ask("payments")
 	// Output:
@@ -84,7 +84,7 @@ func ExampleCheck() {
 	reg := health.New()
 	defer reg.Close()
 	err := reg.Register(health.Readiness, "payments",
-		grpchealth.Check(conn, "readiness"), health.Dependency(), health.Timeout(time.Second))
+		grpchealth.Check(conn, "readiness"), health.CheckOptions{Timeout: time.Second})
 	if err != nil {
 		panic(err)
 	}
@@ -92,7 +92,8 @@ func ExampleCheck() {
 	fmt.Println(rep.Status)
 
 	upstreamReg.MarkNotReady("maintenance")
-	res, _ := reg.CheckEntry(context.Background(), health.Readiness, "payments")
+	rep, _ = reg.Check(context.Background(), health.Readiness, "payments")
+	res := rep.Checks[0]
 	fmt.Println(res.Status, errors.Is(res.Err, grpchealth.ErrNotServing), res.Err)
 	// Output:
 	// pass
@@ -104,7 +105,7 @@ func ExampleCheck() {
 func ExampleSettings() {
 	reg := health.New()
 	defer reg.Close()
-	_ = reg.Register(health.Readiness, "postgres", func(context.Context) error { return nil })
+	_ = reg.Register(health.Readiness, "postgres", health.CheckFunc(func(context.Context) error { return nil }))
 
 	hs, _ := grpchealth.NewServer(reg, grpchealth.Settings{
 		Services: map[string]grpchealth.Target{

@@ -3,9 +3,10 @@ module github.com/probekit/probekit/grpchealth
 go 1.26.0
 
 require (
-	github.com/probekit/probekit v0.0.0
+	github.com/probekit/probekit v0.15.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
+	golang.org/x/sync v0.25.0
 	google.golang.org/grpc v1.85.0
 )
 
@@ -18,5 +19,3 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
-
-replace github.com/probekit/probekit => ../

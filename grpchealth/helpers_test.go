@@ -15,10 +15,15 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/probekit/probekit/contract"
 	"github.com/probekit/probekit/grpchealth"
 	"github.com/probekit/probekit/grpchealth/grpchealthtest"
 	"github.com/probekit/probekit/health"
 )
+
+// defaultBreakerFailures is health.BreakerSettings.Failures's default: the
+// consecutive failures that open a dependency's breaker.
+const defaultBreakerFailures = 3
 
 // waitLimit bounds every wait of these tests: far above what any of them
 // needs, so that it only ends a test that would otherwise hang.
@@ -31,7 +36,7 @@ const (
 )
 
 // openRegistry returns a registry closed (cleanly) when the test ends.
-func openRegistry(t testing.TB, opts ...health.Option) *health.Registry {
+func openRegistry(t testing.TB, opts ...health.Options) *health.Registry {
 	t.Helper()
 	reg := health.New(opts...)
 	t.Cleanup(func() { assert.NoError(t, reg.Close()) })
@@ -173,3 +178,11 @@ func (w *watchStream) until(t testing.TB, want healthpb.HealthCheckResponse_Serv
 		before = append(before, st)
 	}
 }
+
+// contractService is the contract's entry for a name answering group g.
+func contractService(name string, g health.Group) contract.Service {
+	return contract.Service{Name: name, Group: g.String()}
+}
+
+// statusCode is the gRPC code of err, as a string.
+func statusCode(err error) string { return status.Code(err).String() }

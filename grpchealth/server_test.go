@@ -27,12 +27,12 @@ type threeGroups struct {
 	live, ready, start *healthtest.Switch
 }
 
-func newThreeGroups(t *testing.T, opts ...health.Option) threeGroups {
+func newThreeGroups(t *testing.T, opts ...health.Options) threeGroups {
 	t.Helper()
 	tg := threeGroups{reg: openRegistry(t, opts...), live: new(healthtest.Switch), ready: new(healthtest.Switch), start: new(healthtest.Switch)}
-	require.NoError(t, tg.reg.Register(health.Liveness, "loop", tg.live.Check))
-	require.NoError(t, tg.reg.Register(health.Readiness, "db", tg.ready.Check))
-	require.NoError(t, tg.reg.Register(health.Startup, "warmup", tg.start.Check))
+	require.NoError(t, tg.reg.Register(health.Liveness, "loop", tg.live))
+	require.NoError(t, tg.reg.Register(health.Readiness, "db", tg.ready))
+	require.NoError(t, tg.reg.Register(health.Startup, "warmup", tg.start))
 	return tg
 }
 
@@ -79,7 +79,11 @@ func TestCheckAgreesWithHTTP(t *testing.T) {
 			tg.live.Set(state.live)
 			tg.ready.Set(state.ready)
 			tg.start.Set(state.warm)
-			tg.reg.SetReady(!state.notReady)
+			if state.notReady {
+				tg.reg.MarkNotReady("test")
+			} else {
+				tg.reg.MarkReady()
+			}
 			for name, want := range state.want {
 				got := e.mustCheck(t, name)
 				assert.Equal(t, want, got, "gRPC Check %q", name)
@@ -104,7 +108,7 @@ func TestUnknownServiceIsNotFound(t *testing.T) {
 
 func TestWarnIsServing(t *testing.T) {
 	reg := openRegistry(t)
-	require.NoError(t, reg.Register(health.Readiness, "cache", healthtest.Fixed(errors.New("cold")), health.NonCritical()))
+	require.NoError(t, reg.Register(health.Readiness, "cache", healthtest.Fixed(errors.New("cold")), health.CheckOptions{NonCritical: true}))
 	require.NoError(t, reg.Register(health.Readiness, "cert", healthtest.Fixed(health.Warn(errors.New("expires in 5 days")))))
 	e := serve(t, reg, grpchealth.Settings{})
 	for _, name := range []string{"", "readiness", "cache", "cert"} {
@@ -131,15 +135,16 @@ func TestPendingAnswersAsHTTP(t *testing.T) {
 	reg := openRegistry(t)
 	release := make(chan struct{})
 	defer close(release)
-	block := func(ctx context.Context) error {
+	block := health.CheckFunc(func(ctx context.Context) error {
 		select {
 		case <-release:
 		case <-ctx.Done():
 		}
 		return nil
-	}
-	require.NoError(t, reg.Register(health.Liveness, "live-bg", block, health.Every(time.Hour), health.Timeout(time.Hour)))
-	require.NoError(t, reg.Register(health.Readiness, "ready-bg", block, health.Every(time.Hour), health.Timeout(time.Hour)))
+	})
+	bg := health.CheckOptions{Every: time.Hour, Timeout: time.Hour}
+	require.NoError(t, reg.Register(health.Liveness, "live-bg", block, bg))
+	require.NoError(t, reg.Register(health.Readiness, "ready-bg", block, bg))
 	e := serve(t, reg, grpchealth.Settings{})
 	assert.Equal(t, serving, e.mustCheck(t, "live-bg"))
 	assert.Equal(t, serving, e.mustCheck(t, "liveness"))
@@ -157,13 +162,13 @@ func TestStuckCheckRunsOnceForBothProtocols(t *testing.T) {
 	var mu sync.Mutex
 	runs := 0
 	release := make(chan struct{})
-	require.NoError(t, reg.Register(health.Readiness, "stuck", func(context.Context) error {
+	require.NoError(t, reg.Register(health.Readiness, "stuck", health.CheckFunc(func(context.Context) error {
 		mu.Lock()
 		runs++
 		mu.Unlock()
 		<-release // ignores its context
 		return nil
-	}, health.Timeout(50*time.Millisecond)))
+	}), health.CheckOptions{Timeout: 50 * time.Millisecond}))
 	e := serve(t, reg, grpchealth.Settings{})
 	var wg sync.WaitGroup
 	for range 10 {
@@ -186,14 +191,14 @@ func TestCheckHonoursDeadline(t *testing.T) {
 	reg := openRegistry(t)
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
-	require.NoError(t, reg.Register(health.Readiness, "slow", func(ctx context.Context) error {
+	require.NoError(t, reg.Register(health.Readiness, "slow", health.CheckFunc(func(ctx context.Context) error {
 		select {
 		case started <- struct{}{}:
 		default: // a later run: nobody waits for it
 		}
 		<-release
 		return nil
-	}, health.Timeout(time.Hour)))
+	}), health.CheckOptions{Timeout: time.Hour}))
 	e := serve(t, reg, grpchealth.Settings{})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)

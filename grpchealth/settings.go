@@ -15,7 +15,8 @@ const (
 	// it meanwhile). Half the kubelet's default probe period: watchers
 	// learn of a failure about as soon as a default readiness probe would,
 	// at one run per check per 5 s for all watchers together. Register a
-	// check with health.Every for watchers to learn of its changes at once.
+	// check with health.CheckOptions.Every for watchers to learn of its
+	// changes at once.
 	DefaultWatchPoll = 5 * time.Second
 	// DefaultMaxList is the most services List answers before it fails
 	// with RESOURCE_EXHAUSTED: grpc-go's own health server's limit.
@@ -91,12 +92,7 @@ func (t Target) valid() bool {
 	if t.check != "" {
 		return t.group == 0
 	}
-	for _, g := range health.Groups() {
-		if t.group == g {
-			return true
-		}
-	}
-	return false
+	return groupNamed(t.group.String()) != 0
 }
 
 // DefaultServices returns the names a Server answers when Settings.Services

@@ -3,6 +3,9 @@ package grpchealth_test
 import (
 	"context"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,4 +105,75 @@ func TestAfterShutdown(t *testing.T) {
 	}
 	assert.Equal(t, runs, tg.ready.Runs(), "nothing runs after Shutdown")
 	healthtest.WaitStatus(t, tg.reg, health.Liveness, health.StatusPass) // the registry itself is untouched
+}
+
+// TestSIGTERMSequence runs the shutdown of the package documentation on a
+// real SIGTERM sent to the process: a connected watcher hears NOT_SERVING
+// as soon as Drain starts, while Check still answers; Shutdown ends its
+// stream, and GracefulStop returns.
+func TestSIGTERMSequence(t *testing.T) {
+	sigCtx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	reg := openRegistry(t)
+	hs, err := grpchealth.NewServer(reg, grpchealth.Settings{})
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer srv.Stop()
+	client := healthpb.NewHealthClient(dial(t, ln.Addr().String()))
+	w := watch(t, client, "")
+	require.Equal(t, serving, w.next(t))
+
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	select {
+	case <-sigCtx.Done():
+	case <-time.After(waitLimit):
+		t.Fatal("SIGTERM never arrived")
+	}
+	drained := make(chan error, 1)
+	go func() { drained <- reg.Drain(context.Background(), 100*time.Millisecond) }()
+	assert.Equal(t, notServing, w.next(t), "NOT_SERVING at once, during the drain")
+	resp, err := client.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "liveness"})
+	require.NoError(t, err, "still serving during the drain")
+	assert.Equal(t, serving, resp.GetStatus())
+	require.NoError(t, <-drained)
+	hs.Shutdown()
+	_, err = w.recv()
+	assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+	select {
+	case <-gracefulStop(srv):
+	case <-time.After(waitLimit):
+		t.Fatal("GracefulStop did not return after Shutdown")
+	}
+	assert.NoError(t, <-served)
+}
+
+// TestShutdownEndsWatcherWaitingForARun: a watcher whose first message
+// waits for the first run of a hung on-request check ends at Shutdown,
+// not at the check's timeout.
+func TestShutdownEndsWatcherWaitingForARun(t *testing.T) {
+	reg := openRegistry(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	require.NoError(t, reg.Register(health.Readiness, "hung", health.CheckFunc(func(ctx context.Context) error {
+		close(started)
+		<-release // ignores its context
+		return nil
+	}), health.CheckOptions{Timeout: time.Hour}))
+	defer close(release)
+	e := serve(t, reg, grpchealth.Settings{})
+	w := watch(t, e.client, "hung")
+	<-started
+	e.hs.Shutdown()
+	assert.Equal(t, notServing, w.next(t))
+	_, err := w.recv()
+	assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+	select {
+	case <-gracefulStop(e.srv):
+	case <-time.After(waitLimit):
+		t.Fatal("GracefulStop did not return after Shutdown")
+	}
 }

@@ -2,9 +2,11 @@ package grpchealth
 
 import (
 	"context"
-	"sync"
+	"slices"
+	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -17,270 +19,191 @@ import (
 // streams after Shutdown.
 const msgShutdown = "grpchealth: server shutting down"
 
+// notSent is the status last sent before any was.
+const notSent healthpb.HealthCheckResponse_ServingStatus = -1
+
 // Watch sends the status of the service named in req at once, then each
-// change, until the client goes away or Shutdown (see the package
-// documentation). An unknown name gets SERVICE_UNKNOWN, and its status
-// once a check of that name is registered. A client that reads slowly gets
-// the latest status when it reads, not every status in between. All
-// watchers of a server share one evaluation of each service, and the
-// server keeps a goroutine only while someone watches.
+// change, until the client goes away, Shutdown, or the registry closes
+// (see the package documentation). An unknown name gets SERVICE_UNKNOWN,
+// and its status once a check of that name is registered. The stream
+// queues no statuses: when flow control holds a send back (a client or a
+// network slower than the changes), it sends the latest status once the
+// send returns, not those in between.
+//
+// The stream waits for the registry's next change (health.Registry.Changed)
+// and then reads the server's view of the registry, which one change
+// rebuilds once for all watchers: an idle watcher costs the registry
+// nothing. Only while it watches a service resting on checks that run on
+// request does it also wake at Settings.WatchPoll, to have those checks
+// run (at most once per WatchPoll for all watchers together), and its
+// first message waits for their first verdicts.
 func (s *Server) Watch(req *healthpb.HealthCheckRequest, stream grpc.ServerStreamingServer[healthpb.HealthCheckResponse]) error {
-	if s.isShutdown() {
+	if s.isShutdown() || isClosed(s.reg.Done()) {
 		return status.Error(codes.Unavailable, msgShutdown)
 	}
-	ctx := stream.Context()
-	w := s.watch.subscribe(s, req.GetService())
-	defer s.watch.unsubscribe(w)
-	last := healthpb.HealthCheckResponse_ServingStatus(-1) // nothing sent yet
-	for {
-		select {
-		case <-w.notify:
-		case <-ctx.Done():
-			return status.FromContextError(ctx.Err()).Err()
-		case <-s.shutdown:
-			if last != healthpb.HealthCheckResponse_NOT_SERVING {
-				_ = stream.Send(response(healthpb.HealthCheckResponse_NOT_SERVING))
-			}
-			return status.Error(codes.Unavailable, msgShutdown)
-		}
-		st, known := s.watch.current(w)
-		if !known || st == last {
-			continue
-		}
-		if err := stream.Send(response(st)); err != nil {
-			return err
-		}
-		last = st
-	}
-}
-
-// watchers are a server's open Watch streams, grouped by service name
-// into feeds, and the hub goroutine that keeps the feeds' statuses
-// current while there is at least one.
-type watchers struct {
-	mu     sync.Mutex
-	feeds  map[string]*feed
-	cancel context.CancelFunc // stops the running hub; nil if none runs
-	wake   chan struct{}      // tells the running hub a feed was added
-	// attempted is when the hub's last run of each check ended, so that a
-	// check whose runs record no verdict (a closed registry) is not run
-	// again before its next poll; inFlight holds the checks being run.
-	attempted map[string]time.Time
-	inFlight  map[string]bool
-}
-
-// feed is the status of one service name and who watches it.
-type feed struct {
-	subs   map[*watcher]struct{}
-	known  bool // status has been computed
-	status healthpb.HealthCheckResponse_ServingStatus
-}
-
-// watcher is one Watch stream. notify holds one token when its feed's
-// status may differ from what the stream last sent: many changes while the
-// stream is busy make one token, so a slow reader never builds a backlog.
-type watcher struct {
-	name   string
-	feed   *feed
-	notify chan struct{}
-	primed bool // a refresh has given it a status to send; guarded by watchers.mu
-}
-
-func (ws *watchers) init() {
-	ws.feeds = make(map[string]*feed)
-	ws.attempted = make(map[string]time.Time)
-	ws.inFlight = make(map[string]bool)
-}
-
-// subscribe adds a watcher of name, starting the hub if none runs.
-func (ws *watchers) subscribe(s *Server, name string) *watcher {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	f := ws.feeds[name]
-	if f == nil {
-		f = &feed{subs: make(map[*watcher]struct{})}
-		ws.feeds[name] = f
-	}
-	w := &watcher{name: name, feed: f, notify: make(chan struct{}, 1)}
-	f.subs[w] = struct{}{} // the hub's next refresh, which poke asks for, sends it the current status
-	if ws.cancel == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		ws.cancel, ws.wake = cancel, make(chan struct{}, 1)
-		go s.hub(ctx, ws.wake)
-	} else {
-		poke(ws.wake)
-	}
-	return w
-}
-
-// unsubscribe removes w, and stops the hub if nobody watches any more.
-func (ws *watchers) unsubscribe(w *watcher) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	delete(w.feed.subs, w)
-	if len(w.feed.subs) == 0 {
-		delete(ws.feeds, w.name)
-	}
-	if len(ws.feeds) == 0 && ws.cancel != nil {
-		ws.cancel()
-		ws.cancel, ws.wake = nil, nil
-	}
-}
-
-// current returns the status of w's feed, and whether it has one yet.
-func (ws *watchers) current(w *watcher) (healthpb.HealthCheckResponse_ServingStatus, bool) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	return w.feed.status, w.feed.known
-}
-
-// poke leaves a token in ch, a channel of capacity 1, unless one is there.
-func poke(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
-
-// hub keeps the watched feeds current until ctx ends: it re-reads the
-// registry's latest results at each change and publishes the statuses that
-// moved, and it re-runs the on-request checks the feeds rest on once their
-// latest verdict is older than WatchPoll, on goroutines of their own so that
-// a slow run never delays a change pushed meanwhile.
-func (s *Server) hub(ctx context.Context, wake <-chan struct{}) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	var polls sync.WaitGroup
+	// ctx ends with the stream or at Shutdown (the registry's close wakes
+	// the stream through Changed).
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer context.AfterFunc(s.stop, cancel)()
+	var polling errgroup.Group // a run of due checks that the stream does not wait for
+	defer polling.Wait()
+	defer cancel()
+	polled := make(chan struct{}, 1) // that run ended
+	var inPoll <-chan struct{}       // polled while the run goes on, nil otherwise
+	var timer *time.Timer            // while name rests on checks that run on request
 	defer func() {
-		timer.Stop()
-		polls.Wait() // at once: their runs end with ctx
+		if timer != nil {
+			timer.Stop()
+		}
 	}()
+	name := req.GetService()
+	last := notSent
 	for {
-		changed := s.reg.Changed()
-		due, next := s.refresh(ctx)
-		if len(due) > 0 {
-			polls.Go(func() { s.poll(ctx, due) })
-		}
-		var tick <-chan time.Time
-		if !next.IsZero() {
-			timer.Reset(time.Until(next))
-			tick = timer.C
-		}
-		select {
-		case <-changed:
-		case <-wake:
-		case <-tick:
-		case <-ctx.Done():
-			return
-		}
-		timer.Stop()
-	}
-}
-
-// refresh publishes the status of every feed from the registry's latest
-// results. It returns the on-request checks the feeds rest on that are due
-// to run, marked in flight, and when the next one will be due.
-func (s *Server) refresh(ctx context.Context) (due []health.CheckInfo, next time.Time) {
-	ws := &s.watch
-	ix := s.index()
-	ws.mu.Lock()
-	names := make([]string, 0, len(ws.feeds))
-	for name := range ws.feeds {
-		names = append(names, name)
-	}
-	last := make(map[string]time.Time, len(ws.attempted))
-	for name, at := range ws.attempted {
-		last[name] = at
-	}
-	inFlight := make(map[string]bool, len(ws.inFlight))
-	for name := range ws.inFlight {
-		inFlight[name] = true
-	}
-	ws.mu.Unlock()
-
-	targets := make(map[string]Target, len(names))
-	for _, name := range names {
-		if t, ok := s.resolve(name, ix); ok {
-			targets[name] = t
-		}
-	}
-	reports := s.latest(targets)
-	startupPassed := false
-	if rep, ok := reports[health.Startup]; ok {
-		startupPassed = rep.Status == health.StatusPass
-	}
-	now := time.Now()
-	held := make(map[string]bool) // a feed some of whose checks never ran
-	for name, t := range targets {
-		for _, c := range onRequest(t, ix, startupPassed) {
-			at := last[c.Name]
-			if res, ok := entry(reports[c.Group], c.Name); ok && res.Time.After(at) {
-				at = res.Time
-			}
-			if at.IsZero() {
-				held[name] = true
-			}
-			switch at = at.Add(s.st.WatchPoll); {
-			case inFlight[c.Name]: // its end wakes the hub
-			case !at.After(now):
-				inFlight[c.Name] = true
-				due = append(due, c)
-			case next.IsZero() || at.Before(next):
-				next = at
-			}
-		}
-	}
-
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	if ctx.Err() != nil {
-		return nil, time.Time{} // a stopped hub publishes and runs nothing
-	}
-	for _, c := range due {
-		ws.inFlight[c.Name] = true
-	}
-	for _, name := range names {
-		f := ws.feeds[name]
-		if f == nil || held[name] {
-			continue
+		v := s.view()
+		if v.closed || s.isShutdown() {
+			return s.endWatch(stream, last)
 		}
 		st := healthpb.HealthCheckResponse_SERVICE_UNKNOWN
-		if t, ok := targets[name]; ok {
-			hs, ok := statusIn(t, reports)
-			if !ok {
-				continue // a report older than the index: the next change brings it
+		var poll <-chan time.Time
+		if svc, i := v.lookup(name); svc != nil {
+			due := v.due(svc)
+			switch next, when := s.nextPoll(due); {
+			case when == pollFirst:
+				// A status resting on a check that never ran is only
+				// assumed: send what its first run says instead.
+				if err := s.refresh(ctx, due); err != nil && ctx.Err() != nil {
+					if err := stream.Context().Err(); err != nil {
+						return status.FromContextError(err).Err()
+					}
+				}
+				continue
+			case when == pollNow && inPoll == nil:
+				inPoll = polled
+				polling.Go(func() error {
+					_ = s.refresh(ctx, due)
+					polled <- struct{}{}
+					return nil
+				})
+			case when == pollLater:
+				if timer == nil {
+					timer = time.NewTimer(time.Until(next))
+				} else {
+					timer.Reset(time.Until(next))
+				}
+				poll = timer.C
 			}
-			st = servingStatus(hs)
+			st = servingStatus(v.status[i])
 		}
-		changed := !f.known || f.status != st
-		f.known, f.status = true, st
-		for w := range f.subs {
-			// A new watcher gets the status as of this refresh, never the
-			// feed's status from before the change that woke the hub.
-			if changed || !w.primed {
-				w.primed = true
-				poke(w.notify)
+		if st != last {
+			if err := stream.Send(response(st)); err != nil {
+				return err
 			}
+			last = st
+		}
+		select {
+		case <-v.changed:
+		case <-poll:
+		case <-inPoll:
+			inPoll = nil
+		case <-ctx.Done():
+			if err := stream.Context().Err(); err != nil {
+				return status.FromContextError(err).Err()
+			}
+			// Shutdown: the loop ends the stream.
 		}
 	}
-	return due, next
 }
 
-// poll runs the due checks, notes when each attempt ended, and wakes the
-// running hub.
-func (s *Server) poll(ctx context.Context, due []health.CheckInfo) {
-	s.runChecks(ctx, due)
+// endWatch ends a stream at Shutdown or at the registry's close: with
+// NOT_SERVING first, unless that was its last message.
+func (s *Server) endWatch(stream grpc.ServerStreamingServer[healthpb.HealthCheckResponse], last healthpb.HealthCheckResponse_ServingStatus) error {
+	if last != healthpb.HealthCheckResponse_NOT_SERVING {
+		_ = stream.Send(response(healthpb.HealthCheckResponse_NOT_SERVING))
+	}
+	return status.Error(codes.Unavailable, msgShutdown)
+}
+
+// When checks that run on request are due to be run for watchers.
+const (
+	pollNever = iota // no such check
+	pollLater        // at the time nextPoll returns
+	pollNow          // WatchPoll after the latest verdict, or after the server last ran it
+	pollFirst        // now, and one has never run
+)
+
+// nextPoll returns when the first of checks is due to be run for watchers,
+// and whether that is now.
+func (s *Server) nextPoll(checks []onRequest) (next time.Time, due int) {
+	if len(checks) == 0 {
+		return next, pollNever
+	}
 	now := time.Now()
-	ws := &s.watch
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	for _, c := range due {
-		delete(ws.inFlight, c.Name)
-		if ctx.Err() == nil {
-			ws.attempted[c.Name] = now
+	due = pollLater
+	s.polls.mu.Lock()
+	defer s.polls.mu.Unlock()
+	for _, c := range checks {
+		at := c.at
+		if p := s.polls.at[c.name]; p.After(at) {
+			at = p
+		}
+		switch t := at.Add(s.st.WatchPoll); {
+		case at.IsZero():
+			return now, pollFirst
+		case !t.After(now):
+			next, due = now, pollNow
+		case due == pollLater && (next.IsZero() || t.Before(next)):
+			next = t
 		}
 	}
-	if ws.wake != nil {
-		poke(ws.wake)
+	return next, due
+}
+
+// refresh runs, for watchers, those of checks that are due (see nextPoll),
+// concurrently, and returns when each has a verdict or ctx is done. Each
+// check is run by one watcher at a time: the others wait for its verdict.
+func (s *Server) refresh(ctx context.Context, checks []onRequest) error {
+	var g errgroup.Group
+	for _, c := range checks {
+		if _, due := s.nextPoll([]onRequest{c}); due == pollLater {
+			continue
+		}
+		g.Go(func() error {
+			done := s.polls.flight.DoChan(c.name, func() (any, error) { return nil, s.poll(ctx, c) })
+			select {
+			case r := <-done:
+				return r.Err // the runner's error: if its stream ended, the next refresh runs c
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
 	}
+	return g.Wait()
+}
+
+// poll runs c unless its latest verdict, whoever's run took it (an HTTP
+// probe's, say), is under WatchPoll old, and notes when.
+func (s *Server) poll(ctx context.Context, c onRequest) error {
+	at := time.Now()
+	// By name: registrations since the view may have moved c's position.
+	rep := s.reg.Latest(c.group)
+	var res health.CheckResult
+	if i, ok := slices.BinarySearchFunc(rep.Checks, c.name, func(r health.CheckResult, name string) int {
+		return strings.Compare(r.Name, name)
+	}); ok {
+		res = rep.Checks[i]
+	}
+	if res.Time.IsZero() || at.Sub(res.Time) >= s.st.WatchPoll {
+		if _, err := s.reg.Check(ctx, c.group, c.name); err != nil && ctx.Err() != nil {
+			return err // not run for watchers: whoever refreshes next runs it
+		}
+		at = time.Now()
+	} else {
+		at = res.Time
+	}
+	s.polls.mu.Lock()
+	if at.After(s.polls.at[c.name]) {
+		s.polls.at[c.name] = at
+	}
+	s.polls.mu.Unlock()
+	return nil
 }

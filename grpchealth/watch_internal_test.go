@@ -13,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 )
 
 // sendGate lets a stream's first message through and holds the later
@@ -48,7 +49,7 @@ func (s *gatedStream) SendMsg(m any) error {
 // status flips a hundred times: once the stream moves again, the watcher
 // gets the latest status, not the flips in between.
 func TestSlowReaderGetsLatest(t *testing.T) {
-	reg := health.New(health.StartNotReady("warming up"))
+	reg := health.New(health.Options{StartNotReady: "warming up"})
 	defer func() { assert.NoError(t, reg.Close()) }()
 	hs, err := NewServer(reg, Settings{})
 	require.NoError(t, err)
@@ -75,7 +76,7 @@ func TestSlowReaderGetsLatest(t *testing.T) {
 	}
 	require.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, recv())
 
-	reg.SetReady(true)
+	reg.MarkReady()
 	select {
 	case <-gate.blocked: // SERVING is being sent, and held
 	case <-ctx.Done():
@@ -83,85 +84,89 @@ func TestSlowReaderGetsLatest(t *testing.T) {
 	}
 	for range 50 {
 		reg.MarkNotReady("flap")
-		reg.SetReady(true)
+		reg.MarkReady()
 	}
 	reg.MarkNotReady("settled")
-	for hs.feedStatus("") != healthpb.HealthCheckResponse_NOT_SERVING {
-		require.NoError(t, ctx.Err(), "the hub never published the last status")
-		time.Sleep(time.Millisecond)
-	}
 	close(gate.release)
 
 	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, recv(), "the message held")
 	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, recv(), "then the latest, and only it")
-	reg.SetReady(true)
+	reg.MarkReady()
 	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, recv(), "the next change comes next")
-
-	cancel()
-	_, err = stream.Recv()
-	require.Error(t, err)
-	for hs.hubRunning() {
-		time.Sleep(time.Millisecond) // bounded by the test's timeout: goleak would also catch it
-	}
 }
 
-// feedStatus returns the published status of the feed of name, or -1.
-func (s *Server) feedStatus(name string) healthpb.HealthCheckResponse_ServingStatus {
-	s.watch.mu.Lock()
-	defer s.watch.mu.Unlock()
-	if f := s.watch.feeds[name]; f != nil && f.known {
-		return f.status
-	}
-	return -1
-}
-
-// hubRunning reports whether the hub goroutine should be running.
-func (s *Server) hubRunning() bool {
-	s.watch.mu.Lock()
-	defer s.watch.mu.Unlock()
-	return s.watch.cancel != nil
-}
-
-// TestProbeVerdictCountsAsFresh: the hub re-runs a watched on-request check
-// only once its latest verdict, whoever's run took it, is WatchPoll old, so
-// watchers add no runs to a check that probes run often enough.
+// TestProbeVerdictCountsAsFresh: a watched on-request check is re-run
+// only once its latest verdict, whoever's run took it, is WatchPoll old,
+// so watchers add no runs to a check that probes run often enough.
 func TestProbeVerdictCountsAsFresh(t *testing.T) {
 	reg := health.New()
 	defer func() { assert.NoError(t, reg.Close()) }()
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error { return nil }))
-	const poll = time.Hour
-	hs, err := NewServer(reg, Settings{WatchPoll: poll})
-	require.NoError(t, err)
-	// A feed without a hub, so that refresh runs only when the test says.
-	hs.watch.feeds["db"] = &feed{subs: map[*watcher]struct{}{}}
+	var sw healthtest.Switch
+	require.NoError(t, reg.Register(health.Readiness, "db", &sw))
 	ctx := context.Background()
+	db := onRequest{group: health.Readiness, name: "db"}
 
-	due, _ := hs.refresh(ctx)
-	require.Len(t, due, 1, "never run: due at once")
-	assert.Equal(t, "db", due[0].Name)
-	assert.Equal(t, healthpb.HealthCheckResponse_ServingStatus(-1), hs.feedStatus("db"),
-		"held: the pending status of a check that never ran is not published")
-	hs.poll(ctx, due)
-	due, _ = hs.refresh(ctx)
-	assert.Empty(t, due, "just ran")
-	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, hs.feedStatus("db"))
-
-	// A probe's run, not the hub's, is as fresh.
-	hs2, err := NewServer(reg, Settings{WatchPoll: poll})
+	hs, err := NewServer(reg, Settings{WatchPoll: time.Hour})
 	require.NoError(t, err)
-	hs2.watch.feeds["db"] = &feed{subs: map[*watcher]struct{}{}}
-	probed := time.Now()
-	_, err = reg.CheckEntry(ctx, health.Readiness, "db") // what an HTTP or gRPC probe does
-	require.NoError(t, err)
-	due, next := hs2.refresh(ctx)
-	assert.Empty(t, due, "a probe ran it just now")
-	assert.WithinRange(t, next, probed.Add(poll), time.Now().Add(poll), "due one WatchPoll after the probe's verdict")
+	_, due := hs.nextPoll([]onRequest{db})
+	assert.Equal(t, pollFirst, due, "never run")
+	require.NoError(t, hs.poll(ctx, db))
+	assert.Equal(t, 1, sw.Runs())
+	next, due := hs.nextPoll([]onRequest{db})
+	assert.Equal(t, pollLater, due, "just ran")
+	assert.WithinDuration(t, time.Now().Add(time.Hour), next, time.Minute)
 
-	// Once the verdict is WatchPoll old, it is due.
+	// A probe's run, not the server's, is as fresh.
+	hs2, err := NewServer(reg, Settings{WatchPoll: time.Hour})
+	require.NoError(t, err)
+	_, err = reg.Check(ctx, health.Readiness, "db") // what an HTTP or gRPC probe does
+	require.NoError(t, err)
+	require.NoError(t, hs2.poll(ctx, db))
+	assert.Equal(t, 2, sw.Runs(), "a probe ran it just now: the poll did not")
+	_, due = hs2.nextPoll([]onRequest{db})
+	assert.Equal(t, pollLater, due)
+
+	// Once the verdict is WatchPoll old, it is due, and run.
 	hs3, err := NewServer(reg, Settings{WatchPoll: time.Millisecond})
 	require.NoError(t, err)
-	hs3.watch.feeds["db"] = &feed{subs: map[*watcher]struct{}{}}
-	time.Sleep(2 * time.Millisecond)
-	due, _ = hs3.refresh(ctx)
-	assert.Len(t, due, 1)
+	time.Sleep(2 * time.Millisecond) // the probe's verdict ages past WatchPoll
+	require.NoError(t, hs3.poll(ctx, db))
+	assert.Equal(t, 3, sw.Runs())
+}
+
+// TestViewRunsOnlyWhatIsDue: a name is answered from the view unless it
+// rests on checks that run on request, startup checks that latched
+// excepted; and the view follows registrations.
+func TestViewRunsOnlyWhatIsDue(t *testing.T) {
+	reg := health.New()
+	defer func() { assert.NoError(t, reg.Close()) }()
+	ok := healthtest.Fixed(nil)
+	require.NoError(t, reg.Register(health.Readiness, "db", ok, health.CheckOptions{Every: time.Hour}))
+	require.NoError(t, reg.Register(health.Startup, "warmup", ok))
+	hs, err := NewServer(reg, Settings{})
+	require.NoError(t, err)
+	mustRun := func(name string) bool {
+		t.Helper()
+		v := hs.view()
+		svc, _ := v.lookup(name)
+		require.NotNil(t, svc, name)
+		return v.mustRun(svc)
+	}
+	assert.False(t, mustRun("db"))
+	assert.False(t, mustRun("liveness"))
+	assert.True(t, mustRun(""), "readiness runs startup's checks until startup passes")
+	assert.True(t, mustRun("startup"))
+	assert.True(t, mustRun("warmup"))
+
+	_, err = reg.Check(context.Background(), health.Startup)
+	require.NoError(t, err)
+	for _, name := range []string{"", "readiness", "startup", "warmup"} {
+		assert.False(t, mustRun(name), "%q: startup latched", name)
+	}
+
+	require.NoError(t, reg.Register(health.Liveness, "loop", ok))
+	assert.True(t, mustRun("loop"))
+	assert.True(t, mustRun("liveness"))
+	assert.True(t, mustRun(""), "readiness runs liveness's checks")
+	assert.False(t, mustRun("db"))
 }

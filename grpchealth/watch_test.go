@@ -19,17 +19,17 @@ import (
 
 // The switch is pushed: no check runs for the flip to arrive.
 func TestWatchSwitch(t *testing.T) {
-	reg := openRegistry(t, health.StartNotReady("warming up"))
+	reg := openRegistry(t, health.Options{StartNotReady: "warming up"})
 	e := serve(t, reg, grpchealth.Settings{})
 	w := watch(t, e.client, "")
 	live := watch(t, e.client, "liveness")
 	assert.Equal(t, notServing, w.next(t))
 	assert.Equal(t, serving, live.next(t))
-	reg.SetReady(true)
+	reg.MarkReady()
 	assert.Equal(t, serving, w.next(t))
 	reg.MarkNotReady("maintenance")
 	assert.Equal(t, notServing, w.next(t))
-	reg.SetReady(true)
+	reg.MarkReady()
 	assert.Equal(t, serving, w.next(t))
 }
 
@@ -38,7 +38,7 @@ func TestWatchSwitch(t *testing.T) {
 func TestWatchBackgroundCheck(t *testing.T) {
 	reg := openRegistry(t)
 	var sw healthtest.Switch
-	require.NoError(t, reg.Register(health.Readiness, "db", sw.Check, health.Every(10*time.Millisecond)))
+	require.NoError(t, reg.Register(health.Readiness, "db", &sw, health.CheckOptions{Every: 10 * time.Millisecond}))
 	healthtest.WaitStatus(t, reg, health.Readiness, health.StatusPass)
 	e := serve(t, reg, grpchealth.Settings{WatchPoll: time.Hour})
 	group, byName := watch(t, e.client, "readiness"), watch(t, e.client, "db")
@@ -57,7 +57,7 @@ func TestWatchBackgroundCheck(t *testing.T) {
 func TestWatchPollsOnRequestCheck(t *testing.T) {
 	reg := openRegistry(t)
 	var sw healthtest.Switch
-	require.NoError(t, reg.Register(health.Readiness, "db", sw.Check))
+	require.NoError(t, reg.Register(health.Readiness, "db", &sw))
 	e := serve(t, reg, grpchealth.Settings{WatchPoll: 10 * time.Millisecond})
 	w := watch(t, e.client, "")
 	assert.Equal(t, serving, w.next(t), "the first message is the status after a run, not the pending one")
@@ -71,21 +71,21 @@ func TestWatchPollsOnRequestCheck(t *testing.T) {
 // breaker and the check's timeout still move the status at once.
 func TestWatchOnRequestGroupMovesWithoutPoll(t *testing.T) {
 	reg := openRegistry(t)
-	require.NoError(t, reg.Register(health.Readiness, "upstream", healthtest.Fixed(nil), health.Dependency()))
+	require.NoError(t, reg.Register(health.Readiness, "upstream", health.DependencyFunc(healthtest.Fixed(nil))))
 	e := serve(t, reg, grpchealth.Settings{WatchPoll: time.Hour})
 	w := watch(t, e.client, "")
 	require.Equal(t, serving, w.next(t))
 
 	reg.MarkNotReady("switch")
 	assert.Equal(t, notServing, w.next(t), "switch")
-	reg.SetReady(true)
+	reg.MarkReady()
 	assert.Equal(t, serving, w.next(t))
 
 	// Application traffic through the breaker opens it: readiness fails
 	// at once, without a run of the check.
 	b, err := reg.Breaker("upstream")
 	require.NoError(t, err)
-	for range health.DefaultBreakerFailures {
+	for range defaultBreakerFailures {
 		_ = b.Execute(func() error { return errors.New("refused") })
 	}
 	assert.Equal(t, notServing, w.next(t), "breaker")
@@ -96,12 +96,12 @@ func TestWatchTimeout(t *testing.T) {
 	var hang atomic.Bool
 	release := make(chan struct{})
 	defer close(release)
-	require.NoError(t, reg.Register(health.Readiness, "upstream", func(ctx context.Context) error {
+	require.NoError(t, reg.Register(health.Readiness, "upstream", health.CheckFunc(func(ctx context.Context) error {
 		if hang.Load() {
 			<-release // hung: ignores its context
 		}
 		return nil
-	}, health.Timeout(20*time.Millisecond)))
+	}), health.CheckOptions{Timeout: 20 * time.Millisecond}))
 	e := serve(t, reg, grpchealth.Settings{WatchPoll: time.Hour})
 	w := watch(t, e.client, "upstream")
 	require.Equal(t, serving, w.next(t))
@@ -129,7 +129,7 @@ func TestWatchUnknownThenRegistered(t *testing.T) {
 func TestWatchersShareRuns(t *testing.T) {
 	reg := openRegistry(t)
 	var sw healthtest.Switch
-	require.NoError(t, reg.Register(health.Readiness, "db", sw.Check))
+	require.NoError(t, reg.Register(health.Readiness, "db", &sw))
 	const poll = 50 * time.Millisecond
 	e := serve(t, reg, grpchealth.Settings{WatchPoll: poll})
 	start := time.Now()
@@ -159,7 +159,7 @@ func TestWatcherGoneCostsNothing(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	reg := openRegistry(t)
 	var sw healthtest.Switch
-	require.NoError(t, reg.Register(health.Readiness, "db", sw.Check))
+	require.NoError(t, reg.Register(health.Readiness, "db", &sw))
 	const poll = 5 * time.Millisecond
 	e := serve(t, reg, grpchealth.Settings{WatchPoll: poll})
 	require.Equal(t, serving, e.mustCheck(t, "")) // connects the client
@@ -180,7 +180,7 @@ func TestWatcherGoneCostsNothing(t *testing.T) {
 func TestWatchChurn(t *testing.T) {
 	reg := openRegistry(t)
 	var sw healthtest.Switch
-	require.NoError(t, reg.Register(health.Readiness, "db", sw.Check))
+	require.NoError(t, reg.Register(health.Readiness, "db", &sw))
 	e := serve(t, reg, grpchealth.Settings{WatchPoll: time.Millisecond})
 	var wg sync.WaitGroup
 	for i := range 20 {
@@ -190,11 +190,15 @@ func TestWatchChurn(t *testing.T) {
 			w.cancel()
 		})
 		if i%5 == 0 {
-			reg.SetReady(i%10 == 0)
+			if i%10 == 0 {
+				reg.MarkReady()
+			} else {
+				reg.MarkNotReady("churn")
+			}
 		}
 	}
 	wg.Wait()
-	reg.SetReady(true)
+	reg.MarkReady()
 	w := watch(t, e.client, "")
 	assert.Equal(t, serving, w.next(t))
 	w.cancel()
@@ -211,6 +215,6 @@ func TestWatchAfterDrain(t *testing.T) {
 	assert.Equal(t, notServing, server.next(t))
 	assert.Equal(t, notServing, ready.next(t))
 	assert.Equal(t, serving, e.mustCheck(t, "liveness"), "liveness keeps passing while draining")
-	reg.SetReady(true) // ignored once draining
+	reg.MarkReady() // ignored once draining
 	assert.Equal(t, notServing, e.mustCheck(t, ""))
 }

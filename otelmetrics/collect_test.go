@@ -30,7 +30,7 @@ type recorded struct {
 
 // record makes a health registry and records it with a fresh SDK meter
 // provider; everything is closed when the test ends.
-func record(t testing.TB, opts ...health.Option) *recorded {
+func record(t testing.TB, opts ...health.Options) *recorded {
 	t.Helper()
 	reg := health.New(opts...)
 	reader := sdkmetric.NewManualReader()

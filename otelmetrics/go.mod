@@ -3,7 +3,7 @@ module github.com/probekit/probekit/otelmetrics
 go 1.26.0
 
 require (
-	github.com/probekit/probekit v0.0.0
+	github.com/probekit/probekit v0.15.0
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
@@ -24,5 +24,3 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
-
-replace github.com/probekit/probekit => ../

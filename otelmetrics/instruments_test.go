@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 	"github.com/probekit/probekit/otelmetrics"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ import (
 // buckets.
 func TestInstruments(t *testing.T) {
 	r := record(t)
-	require.NoError(t, r.reg.Register(health.Readiness, "db", func(context.Context) error { return nil }, health.Dependency()))
+	require.NoError(t, r.reg.Register(health.Readiness, "db", health.DependencyFunc(healthtest.Fixed(nil))))
 	require.Equal(t, health.StatusPass, r.probe(health.Readiness))
 	r.until("the pass is recorded", func(p points) bool {
 		return p.get("probekit.healthcheck.last_success_timestamp{group=readiness,name=db}") > 0
@@ -35,6 +36,7 @@ func TestInstruments(t *testing.T) {
 		"probekit.healthgroup":                        "Gauge[int64] ",
 		"probekit.healthgroup.status":                 "Gauge[int64] ",
 		"probekit.healthgroup.transitions":            "Sum[int64] {transition}",
+		"probekit.group.last_probed_timestamp":        "Gauge[float64] s",
 		"probekit.breaker.state":                      "Gauge[int64] ",
 		"probekit.breaker.state_changes":              "Sum[int64] {change}",
 	}
@@ -67,7 +69,7 @@ func Example() {
 	}
 	defer m.Close()
 
-	reg.SetReady(false) // the readiness switch, an entry like any check
+	reg.MarkNotReady("warming up") // the readiness switch, an entry like any check
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		panic(err)

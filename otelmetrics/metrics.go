@@ -8,7 +8,6 @@ import (
 	"github.com/probekit/probekit/health"
 	"github.com/probekit/probekit/internal/metricspec"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
@@ -26,20 +25,21 @@ type Metrics struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// Recorded by the observer (record.go).
-	runs             metric.Int64Counter
+	// Recorded by the observer (record.go); runs from the counts it keeps
+	// (collect.go).
+	runs             metric.Int64ObservableCounter
 	durations        metric.Float64Histogram
 	groupTransitions metric.Int64Counter
 	breakerChanges   metric.Int64Counter
 
-	// Observed at collection.
+	// Observed at collection (collect.go).
 	checkUp, checkStatus, groupUp, groupStatus, breakerState metric.Int64ObservableGauge
-	lastSuccessGauge                                         metric.Float64ObservableGauge
+	lastSuccessGauge, lastProbed                             metric.Float64ObservableGauge
 
-	lastSuccess metricspec.LastSuccess
-
-	mu     sync.Mutex
-	zeroed map[metricspec.Key]bool // checks whose counters have been recorded at zero
+	// The attribute options of each entry of the registry's reports and
+	// of each group, made once, so that recording a run allocates nothing.
+	entries metricspec.Entries[entry]
+	groups  [3]groupAttrs
 }
 
 // errNilRegistry is New's error for a nil registry.
@@ -60,11 +60,15 @@ func New(reg *health.Registry, mp metric.MeterProvider) (*Metrics, error) {
 		mp = otel.GetMeterProvider()
 	}
 	meter := mp.Meter(ScopeName)
-	m := &Metrics{reg: reg, remove: func() {}, zeroed: make(map[metricspec.Key]bool)}
+	m := &Metrics{reg: reg, remove: func() {}}
+	for gi, g := range metricspec.Groups {
+		m.groups[gi] = newGroupAttrs(g)
+	}
+	m.entries.New = newEntry
 	var errs []error
 	keep := func(err error) { errs = append(errs, err) }
 	var err error
-	m.runs, err = meter.Int64Counter("probekit.healthchecks", metric.WithUnit("{run}"),
+	m.runs, err = meter.Int64ObservableCounter("probekit.healthchecks", metric.WithUnit("{run}"),
 		metric.WithDescription("Completed runs of a health check, by result: pass, warn, fail, timeout, panic, breaker-open."))
 	keep(err)
 	m.durations, err = meter.Float64Histogram("probekit.healthcheck.duration", metric.WithUnit("s"),
@@ -95,28 +99,35 @@ func New(reg *health.Registry, mp metric.MeterProvider) (*Metrics, error) {
 	m.lastSuccessGauge, err = meter.Float64ObservableGauge("probekit.healthcheck.last_success_timestamp", metric.WithUnit("s"),
 		metric.WithDescription("Unix time of the last passing run of a health check; absent until one has passed."))
 	keep(err)
+	m.lastProbed, err = meter.Float64ObservableGauge("probekit.group.last_probed_timestamp", metric.WithUnit("s"),
+		metric.WithDescription("Unix time of the last probe of a health group (a request to one of its handlers, or Registry.Check); absent until it has been probed."))
+	keep(err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	m.callback, err = meter.RegisterCallback(m.observe,
-		m.checkUp, m.checkStatus, m.groupUp, m.groupStatus, m.breakerState, m.lastSuccessGauge)
+	m.callback, err = meter.RegisterCallback(m.observe, m.runs,
+		m.checkUp, m.checkStatus, m.groupUp, m.groupStatus, m.breakerState, m.lastSuccessGauge, m.lastProbed)
 	if err != nil {
 		return nil, err
 	}
 
 	ctx := context.Background()
-	for _, g := range health.Groups() {
-		for _, s := range metricspec.Statuses {
-			m.groupTransitions.Add(ctx, 0, metric.WithAttributes(groupAttr(g), attribute.String("to", s.String())))
+	for gi := range metricspec.Groups {
+		for si := range metricspec.Statuses {
+			m.groupTransitions.Add(ctx, 0, m.groups[gi].to[si]...)
 		}
 	}
 	m.remove = reg.AddObserver(observer{m})
-	m.lastSuccess.Seed(reg)
+	registered := metricspec.Registered{Registry: reg}
+	metricspec.Seed(reg, &registered, func(k metricspec.Key, unixNano int64) {
+		metricspec.StoreMax(&m.entries.Entry(k, &registered).check.lastSuccess, unixNano)
+	})
 	return m, nil
 }
 
 // Close stops recording: the observer is removed from the registry and the
-// gauges' callback from the meter. Later calls return the first call's
+// callback of the observable instruments (the gauges and the run counter)
+// from the meter, so their series end. Later calls return the first call's
 // result.
 func (m *Metrics) Close() error {
 	m.closeOnce.Do(func() {
@@ -125,58 +136,3 @@ func (m *Metrics) Close() error {
 	})
 	return m.closeErr
 }
-
-// observe is the gauges' callback: the registry's latest state, read
-// without running anything.
-func (m *Metrics) observe(ctx context.Context, o metric.Observer) error {
-	m.zeroNewChecks(ctx)
-	for _, g := range health.Groups() {
-		rep := m.reg.Latest(g)
-		ga := groupAttr(g)
-		o.ObserveInt64(m.groupUp, int64(metricspec.Up(rep.Status)), metric.WithAttributes(ga))
-		for _, s := range metricspec.Statuses {
-			o.ObserveInt64(m.groupStatus, int64(metricspec.Is(rep.Status, s)), metric.WithAttributes(ga, attribute.String("status", s.String())))
-		}
-		for _, e := range rep.Checks {
-			na := attribute.String("name", e.Name)
-			o.ObserveInt64(m.checkUp, int64(metricspec.Up(e.Status)), metric.WithAttributes(ga, na))
-			for _, s := range metricspec.Statuses {
-				o.ObserveInt64(m.checkStatus, int64(metricspec.Is(e.Status, s)), metric.WithAttributes(ga, na, attribute.String("status", s.String())))
-			}
-			if e.Breaker != nil {
-				o.ObserveInt64(m.breakerState, int64(e.Breaker.State), metric.WithAttributes(na))
-			}
-		}
-	}
-	for k, unix := range m.lastSuccess.Snapshot() {
-		o.ObserveFloat64(m.lastSuccessGauge, unix, metric.WithAttributes(groupAttr(k.Group), attribute.String("name", k.Name)))
-	}
-	return nil
-}
-
-// zeroNewChecks records the counters of checks registered since the last
-// collection at zero, so that their first increment is an increase an
-// exporter can see.
-func (m *Metrics) zeroNewChecks(ctx context.Context) {
-	for _, info := range m.reg.Checks() {
-		k := metricspec.Key{Group: info.Group, Name: info.Name}
-		m.mu.Lock()
-		done := m.zeroed[k]
-		m.zeroed[k] = true
-		m.mu.Unlock()
-		if done {
-			continue
-		}
-		ga, na := groupAttr(info.Group), attribute.String("name", info.Name)
-		for _, r := range metricspec.Results {
-			m.runs.Add(ctx, 0, metric.WithAttributes(ga, na, attribute.String("result", r.String())))
-		}
-		if info.Dependency {
-			for _, s := range metricspec.BreakerStates {
-				m.breakerChanges.Add(ctx, 0, metric.WithAttributes(na, attribute.String("to", s.String())))
-			}
-		}
-	}
-}
-
-func groupAttr(g health.Group) attribute.KeyValue { return attribute.String("group", g.String()) }

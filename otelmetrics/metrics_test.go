@@ -8,13 +8,17 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 	"github.com/probekit/probekit/otelmetrics"
-	"github.com/sony/gobreaker/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
+
+// breakerFailures is how many consecutive failures open the breaker of the
+// tests' dependency (the default, set explicitly).
+const breakerFailures = 3
 
 // TestOutage follows a dependency from pass to fail, to an open breaker and
 // back, reading every instrument through the SDK's manual reader.
@@ -23,13 +27,13 @@ func TestOutage(t *testing.T) {
 	var down atomic.Bool
 	var calls atomic.Int64
 	const open = time.Second
-	require.NoError(t, r.reg.Register(health.Readiness, "db", func(context.Context) error {
+	require.NoError(t, r.reg.Register(health.Readiness, "db", health.DependencyFunc(func(context.Context) error {
 		calls.Add(1)
 		if down.Load() {
 			return errors.New("dial tcp 10.0.0.7:5432: connection refused")
 		}
 		return nil
-	}, health.Dependency(), health.WithBreaker(gobreaker.Settings{Timeout: open})))
+	}), health.CheckOptions{Breaker: health.BreakerSettings{Failures: breakerFailures, Open: open}}))
 	const db = "group=readiness,name=db"
 	probes := 0
 	probe := func() health.Status { probes++; return r.probe(health.Readiness) }
@@ -58,11 +62,11 @@ func TestOutage(t *testing.T) {
 	toPass := p.get("probekit.healthgroup.transitions{group=readiness,to=pass}")
 
 	down.Store(true)
-	for range health.DefaultBreakerFailures {
+	for range breakerFailures {
 		require.Equal(t, health.StatusFail, probe())
 	}
 	p = r.until("the failures are recorded", counted)
-	assert.Equal(t, float64(health.DefaultBreakerFailures), p.get("probekit.healthchecks{"+db+",result=fail}"))
+	assert.Equal(t, float64(breakerFailures), p.get("probekit.healthchecks{"+db+",result=fail}"))
 	assert.Equal(t, 0.0, p.get("probekit.healthcheck{"+db+"}"))
 	assert.Equal(t, 1.0, p.get("probekit.healthgroup.status{group=readiness,status=fail}"))
 	assert.Equal(t, toFail+1, p.get("probekit.healthgroup.transitions{group=readiness,to=fail}"))
@@ -104,14 +108,14 @@ func TestOutage(t *testing.T) {
 func TestCollectionsRunNoChecks(t *testing.T) {
 	r := record(t)
 	var onRequest, background atomic.Int64
-	require.NoError(t, r.reg.Register(health.Readiness, "on-request", func(context.Context) error {
+	require.NoError(t, r.reg.Register(health.Readiness, "on-request", health.CheckFunc(func(context.Context) error {
 		onRequest.Add(1)
 		return nil
-	}))
-	require.NoError(t, r.reg.Register(health.Readiness, "background", func(context.Context) error {
+	})))
+	require.NoError(t, r.reg.Register(health.Readiness, "background", health.DependencyFunc(func(context.Context) error {
 		background.Add(1)
 		return nil
-	}, health.Dependency(), health.Every(time.Hour)))
+	}), health.CheckOptions{Every: time.Hour}))
 	r.until("the background check's first run is recorded", func(p points) bool {
 		return p.runs("group=readiness,name=background") == 1
 	})
@@ -130,9 +134,8 @@ func TestCollectionsRunNoChecks(t *testing.T) {
 // entries; reasons are never attributes.
 func TestWarnAndSwitches(t *testing.T) {
 	r := record(t)
-	require.NoError(t, r.reg.Register(health.Liveness, "cert", func(context.Context) error {
-		return health.Warn(errors.New("certificate expires in 5 days"))
-	}))
+	require.NoError(t, r.reg.Register(health.Liveness, "cert",
+		healthtest.Fixed(health.Warn(errors.New("certificate expires in 5 days")))))
 	require.Equal(t, health.StatusWarn, r.probe(health.Liveness))
 	r.reg.MarkNotReady("maintenance: password=hunter2")
 	p := r.until("the warning is recorded", func(p points) bool { return p.runs("group=liveness,name=cert") == 1 })
@@ -180,7 +183,7 @@ func TestClose(t *testing.T) {
 	defer func() { assert.NoError(t, mp.Shutdown(context.Background())) }()
 	m, err := otelmetrics.New(reg, mp)
 	require.NoError(t, err)
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error { return nil }))
+	require.NoError(t, reg.Register(health.Readiness, "db", healthtest.Fixed(nil)))
 	r := &recorded{t: t, reg: reg, reader: reader}
 	r.probe(health.Readiness)
 	r.until("the run is recorded", func(p points) bool { return p.runs("group=readiness,name=db") == 1 })
@@ -191,6 +194,7 @@ func TestClose(t *testing.T) {
 		r.probe(health.Readiness)
 	}
 	p := r.collect()
-	assert.Equal(t, 1.0, p.runs("group=readiness,name=db"), "runs after Close are not recorded")
+	assert.Equal(t, 1.0, p.get("probekit.healthcheck.duration{group=readiness,name=db}"), "runs after Close are not recorded")
 	assert.Equal(t, -1.0, p.get("probekit.healthgroup{group=readiness}"), "the gauges' callback is gone")
+	assert.Equal(t, -1.0, p.get("probekit.healthchecks{group=readiness,name=db,result=pass}"), "and with it the run counter")
 }

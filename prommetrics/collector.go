@@ -2,10 +2,14 @@ package prommetrics
 
 import (
 	"errors"
+	"sync/atomic"
+	"time"
 
 	"github.com/probekit/probekit/health"
 	"github.com/probekit/probekit/internal/metricspec"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Collector is a prometheus.Collector for one health.Registry; see the
@@ -15,16 +19,68 @@ import (
 type Collector struct {
 	reg    *health.Registry
 	remove func()
+	d      descs
 
-	// Recorded by the observer (record.go).
-	runs             *prometheus.CounterVec
-	durations        *prometheus.HistogramVec
-	groupTransitions *prometheus.CounterVec
-	breakerChanges   *prometheus.CounterVec
-	lastSuccess      metricspec.LastSuccess
+	// What the collector keeps of each entry of the registry's reports:
+	// label pairs made once and, for checks, what the observer records
+	// (record.go).
+	entries metricspec.Entries[entry]
 
-	// Read from reg.Latest at scrape time.
-	checkUp, checkStatus, groupUp, groupStatus, breakerState, lastSuccessDesc *prometheus.Desc
+	// Label pairs of the group series, and the transitions the observer
+	// counts, indexed like metricspec.Groups and metricspec.Statuses.
+	groups      [3]groupLabels
+	transitions [3][3]atomic.Uint64
+	created     *timestamppb.Timestamp // of the transition counters
+}
+
+// descs are the descriptors of the collector's families.
+type descs struct {
+	checkUp, checkStatus, runs, durations, lastSuccess *prometheus.Desc
+	groupUp, groupStatus, transitions, lastProbed      *prometheus.Desc
+	breakerState, breakerChanges                       *prometheus.Desc
+}
+
+// The families' help texts, shared with otelmetrics' descriptions through
+// the Prometheus exporter (examples/alerts compares them).
+func newDescs() descs {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	return descs{
+		checkUp: d("probekit_healthcheck",
+			"Whether a health check, or an entry of the registry such as the readiness switch \"ready\", passes: 1 for pass or warn, 0 for fail.",
+			"group", "name"),
+		checkStatus: d("probekit_healthcheck_status",
+			"Status of a health check or registry entry: 1 for its current status (pass, warn or fail), 0 for the others.",
+			"group", "name", "status"),
+		runs: d("probekit_healthchecks_total",
+			"Completed runs of a health check, by result: pass, warn, fail, timeout, panic, breaker-open.",
+			"group", "name", "result"),
+		durations: d("probekit_healthcheck_duration_seconds",
+			"How long runs of a health check took to give their verdict, runs answered by an open circuit breaker excepted.",
+			"group", "name"),
+		lastSuccess: d("probekit_healthcheck_last_success_timestamp_seconds",
+			"Unix time of the last passing run of a health check; absent until one has passed.",
+			"group", "name"),
+		groupUp: d("probekit_healthgroup",
+			"Whether a health group passes: 1 for pass or warn (HTTP 200), 0 for fail (HTTP 503).",
+			"group"),
+		groupStatus: d("probekit_healthgroup_status",
+			"Status of a health group: 1 for its current status (pass, warn or fail), 0 for the others.",
+			"group", "status"),
+		transitions: d("probekit_healthgroup_transitions_total",
+			"Status changes of a health group (liveness, readiness, startup), by the status changed to: pass, warn, fail.",
+			"group", "to"),
+		lastProbed: d("probekit_group_last_probed_timestamp_seconds",
+			"Unix time of the last probe of a health group (a request to one of its handlers, or Registry.Check); absent until it has been probed.",
+			"group"),
+		breakerState: d("probekit_breaker_state",
+			"State of a dependency check's circuit breaker: 0 closed, 1 half-open, 2 open (gobreaker's numbering).",
+			"name"),
+		breakerChanges: d("probekit_breaker_state_changes_total",
+			"State changes of a dependency check's circuit breaker, by the state changed to: closed, half-open, open.",
+			"name", "to"),
+	}
 }
 
 // errNilRegistry is what a collector made for a nil registry reports at
@@ -44,53 +100,18 @@ var errNilRegistry = errors.New("prommetrics: NewCollector was given a nil *heal
 // A nil reg gives a collector whose every scrape fails with an error saying
 // so. The collector stops observing when reg is closed, or at Close.
 func NewCollector(reg *health.Registry) *Collector {
-	c := &Collector{
-		reg:    reg,
-		remove: func() {},
-		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "probekit_healthchecks_total",
-			Help: "Completed runs of a health check, by result: pass, warn, fail, timeout, panic, breaker-open.",
-		}, []string{"group", "name", "result"}),
-		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "probekit_healthcheck_duration_seconds",
-			Help:    "How long runs of a health check took to give their verdict, runs answered by an open circuit breaker excepted.",
-			Buckets: metricspec.DurationBuckets,
-		}, []string{"group", "name"}),
-		groupTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "probekit_healthgroup_transitions_total",
-			Help: "Status changes of a health group (liveness, readiness, startup), by the status changed to: pass, warn, fail.",
-		}, []string{"group", "to"}),
-		breakerChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "probekit_breaker_state_changes_total",
-			Help: "State changes of a dependency check's circuit breaker, by the state changed to: closed, half-open, open.",
-		}, []string{"name", "to"}),
-		checkUp: prometheus.NewDesc("probekit_healthcheck",
-			"Whether a health check, or an entry of the registry such as the readiness switch \"ready\", passes: 1 for pass or warn, 0 for fail.",
-			[]string{"group", "name"}, nil),
-		checkStatus: prometheus.NewDesc("probekit_healthcheck_status",
-			"Status of a health check or registry entry: 1 for its current status (pass, warn or fail), 0 for the others.",
-			[]string{"group", "name", "status"}, nil),
-		lastSuccessDesc: prometheus.NewDesc("probekit_healthcheck_last_success_timestamp_seconds",
-			"Unix time of the last passing run of a health check; absent until one has passed.",
-			[]string{"group", "name"}, nil),
-		groupUp: prometheus.NewDesc("probekit_healthgroup",
-			"Whether a health group passes: 1 for pass or warn (HTTP 200), 0 for fail (HTTP 503).",
-			[]string{"group"}, nil),
-		groupStatus: prometheus.NewDesc("probekit_healthgroup_status",
-			"Status of a health group: 1 for its current status (pass, warn or fail), 0 for the others.",
-			[]string{"group", "status"}, nil),
-		breakerState: prometheus.NewDesc("probekit_breaker_state",
-			"State of a dependency check's circuit breaker: 0 closed, 1 half-open, 2 open (gobreaker's numbering).",
-			[]string{"name"}, nil),
+	c := &Collector{reg: reg, remove: func() {}, d: newDescs(),
+		created: timestamppb.New(time.Now())}
+	for gi, g := range metricspec.Groups {
+		c.groups[gi] = newGroupLabels(g)
 	}
-	for _, g := range health.Groups() {
-		for _, s := range metricspec.Statuses {
-			c.groupTransitions.WithLabelValues(g.String(), s.String())
-		}
-	}
+	c.entries.New = c.newEntry
 	if reg != nil {
 		c.remove = reg.AddObserver(observer{c})
-		c.lastSuccess.Seed(reg)
+		registered := metricspec.Registered{Registry: reg}
+		metricspec.Seed(reg, &registered, func(k metricspec.Key, unixNano int64) {
+			metricspec.StoreMax(&c.entries.Entry(k, &registered).stats.lastSuccess, unixNano)
+		})
 	}
 	return c
 }
@@ -103,63 +124,63 @@ func (c *Collector) Close() { c.remove() }
 
 // Describe sends the descriptors of every series the collector can produce.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	c.runs.Describe(ch)
-	c.durations.Describe(ch)
-	c.groupTransitions.Describe(ch)
-	c.breakerChanges.Describe(ch)
-	for _, d := range []*prometheus.Desc{c.checkUp, c.checkStatus, c.lastSuccessDesc, c.groupUp, c.groupStatus, c.breakerState} {
+	for _, d := range []*prometheus.Desc{c.d.checkUp, c.d.checkStatus, c.d.runs, c.d.durations, c.d.lastSuccess,
+		c.d.groupUp, c.d.groupStatus, c.d.transitions, c.d.lastProbed, c.d.breakerState, c.d.breakerChanges} {
 		ch <- d
 	}
 }
 
-// Collect sends the current series: the recorded counters and histogram,
-// and gauges read from the registry's latest results. It runs no check.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	if c.reg == nil {
-		ch <- prometheus.NewInvalidMetric(c.checkUp, errNilRegistry)
-		return
-	}
-	c.initSeries()
-	c.runs.Collect(ch)
-	c.durations.Collect(ch)
-	c.groupTransitions.Collect(ch)
-	c.breakerChanges.Collect(ch)
-	for k, unix := range c.lastSuccess.Snapshot() {
-		ch <- prometheus.MustNewConstMetric(c.lastSuccessDesc, prometheus.GaugeValue, unix, k.Group.String(), k.Name)
-	}
-	for _, g := range health.Groups() {
-		rep := c.reg.Latest(g)
-		group := g.String()
-		ch <- prometheus.MustNewConstMetric(c.groupUp, prometheus.GaugeValue, float64(metricspec.Up(rep.Status)), group)
-		for _, s := range metricspec.Statuses {
-			ch <- prometheus.MustNewConstMetric(c.groupStatus, prometheus.GaugeValue, float64(metricspec.Is(rep.Status, s)), group, s.String())
-		}
-		for _, e := range rep.Checks {
-			ch <- prometheus.MustNewConstMetric(c.checkUp, prometheus.GaugeValue, float64(metricspec.Up(e.Status)), group, e.Name)
-			for _, s := range metricspec.Statuses {
-				ch <- prometheus.MustNewConstMetric(c.checkStatus, prometheus.GaugeValue, float64(metricspec.Is(e.Status, s)), group, e.Name, s.String())
-			}
-			if e.Breaker != nil {
-				ch <- prometheus.MustNewConstMetric(c.breakerState, prometheus.GaugeValue, float64(e.Breaker.State), e.Name)
-			}
-		}
-	}
+// entry is what the collector keeps of one entry of a group: the label
+// pairs of its series and, for a check, what the observer records.
+type entry struct {
+	labels []*dto.LabelPair    // group, name
+	status [3][]*dto.LabelPair // group, name, status (metricspec.Statuses)
+	stats  *stats              // nil for the registry's own entries
 }
 
-// initSeries makes the counters' and the histogram's series of every
-// registered check exist, at zero, before anything has been counted: rate
-// and increase only see an increment from a series that existed before it.
-func (c *Collector) initSeries() {
-	for _, info := range c.reg.Checks() {
-		group := info.Group.String()
-		for _, r := range metricspec.Results {
-			c.runs.WithLabelValues(group, info.Name, r.String())
-		}
-		c.durations.WithLabelValues(group, info.Name)
-		if info.Dependency {
-			for _, s := range metricspec.BreakerStates {
-				c.breakerChanges.WithLabelValues(info.Name, s.String())
-			}
-		}
-	}
+// groupLabels are the label pairs of one group's series.
+type groupLabels struct {
+	group       []*dto.LabelPair    // group
+	status, to  [3][]*dto.LabelPair // group, status; group, to (metricspec.Statuses)
+	statusPairs [3]*dto.LabelPair   // status=pass, warn, fail
+	resultPairs [6]*dto.LabelPair   // result=pass, ... (metricspec.Results)
 }
+
+func newGroupLabels(g health.Group) groupLabels {
+	gl := groupLabels{group: []*dto.LabelPair{pair("group", g.String())}}
+	for si, s := range metricspec.Statuses {
+		gl.statusPairs[si] = pair("status", s.String())
+		gl.status[si] = []*dto.LabelPair{gl.group[0], gl.statusPairs[si]}
+		gl.to[si] = []*dto.LabelPair{gl.group[0], pair("to", s.String())}
+	}
+	for ri, r := range metricspec.Results {
+		gl.resultPairs[ri] = pair("result", r.String())
+	}
+	return gl
+}
+
+// newEntry makes the entry of k: its label pairs, sorted by name as
+// Prometheus requires, each slice exactly as long as its capacity so that
+// a wrapping registry's append copies it.
+func (c *Collector) newEntry(k metricspec.Key, check bool) *entry {
+	gl := &c.groups[k.Group-health.Liveness]
+	name := pair("name", k.Name)
+	e := &entry{labels: []*dto.LabelPair{gl.group[0], name}}
+	for si := range metricspec.Statuses {
+		e.status[si] = []*dto.LabelPair{gl.group[0], name, gl.statusPairs[si]}
+	}
+	if !check {
+		return e
+	}
+	st := &stats{name: []*dto.LabelPair{name}, created: timestamppb.New(time.Now())}
+	for ri := range metricspec.Results {
+		st.results[ri] = []*dto.LabelPair{gl.group[0], name, gl.resultPairs[ri]}
+	}
+	for bi, s := range metricspec.BreakerStates {
+		st.to[bi] = []*dto.LabelPair{name, pair("to", s.String())}
+	}
+	e.stats = st
+	return e
+}
+
+func pair(name, value string) *dto.LabelPair { return &dto.LabelPair{Name: &name, Value: &value} }

@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/health"
-	"github.com/sony/gobreaker/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// breakerFailures is how many consecutive failures open the breakers of
+// the tests' dependencies (the default, set explicitly).
+const breakerFailures = 3
 
 // switchable is a check whose verdict the test sets, counting its calls.
 type switchable struct {
@@ -19,7 +22,7 @@ type switchable struct {
 	calls atomic.Int64
 }
 
-func (s *switchable) check(context.Context) error {
+func (s *switchable) Check(context.Context) error {
 	s.calls.Add(1)
 	if s.fail.Load() {
 		return errors.New("dial tcp 10.0.0.7:5432: connection refused")
@@ -46,8 +49,8 @@ func TestPassFailBreakerOpenRecovered(t *testing.T) {
 	m := serveMetrics(t, reg)
 	db := new(switchable)
 	const open = time.Second // the open breaker's period before its trial
-	require.NoError(t, reg.Register(health.Readiness, "db", db.check, health.Dependency(),
-		health.WithBreaker(gobreaker.Settings{Timeout: open})))
+	require.NoError(t, reg.Register(health.Readiness, "db", health.DependencyFunc(db.Check),
+		health.CheckOptions{Breaker: health.BreakerSettings{Failures: breakerFailures, Open: open}}))
 	const series = "group=readiness,name=db"
 	runs := 0 // runs started by the test, each one probe of readiness
 	probe := func() health.Status { runs++; return run(t, reg) }
@@ -95,15 +98,15 @@ func TestPassFailBreakerOpenRecovered(t *testing.T) {
 	assert.Equal(t, 0.0, s.value("probekit_breaker_state", "name=db"), "one failure leaves the breaker closed")
 	assert.Equal(t, firstSuccess, s.value("probekit_healthcheck_last_success_timestamp_seconds", series), "a failure is no success")
 
-	// Breaker open: the DefaultBreakerFailures-th consecutive failure trips it
+	// Breaker open: the breakerFailures-th consecutive failure trips it
 	// (its counts never reset on a timer, so this does not depend on timing).
-	for range health.DefaultBreakerFailures - 1 {
+	for range breakerFailures - 1 {
 		probe()
 	}
 	s = m.until("the breaker opens", func(s scraped) bool {
 		return counted(s) && s.value("probekit_breaker_state_changes_total", "name=db,to=open") == 1
 	})
-	assert.Equal(t, float64(health.DefaultBreakerFailures), s.value("probekit_healthchecks_total", series+",result=fail"))
+	assert.Equal(t, float64(breakerFailures), s.value("probekit_healthchecks_total", series+",result=fail"))
 	assert.Equal(t, 2.0, s.value("probekit_breaker_state", "name=db"), "open")
 
 	// The next probe is answered by the open breaker without a call. Should

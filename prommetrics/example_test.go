@@ -24,7 +24,7 @@ func Example() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.Handler())
 
-	_ = reg.Register(health.Readiness, "cache", func(ctx context.Context) error { return nil })
+	_ = reg.Register(health.Readiness, "cache", health.CheckFunc(func(ctx context.Context) error { return nil }))
 	_, _ = reg.Check(context.Background(), health.Readiness) // a probe runs the check
 	reg.MarkNotReady("warming up")                           // the reason goes to the log, not to a label
 

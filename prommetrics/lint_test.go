@@ -2,13 +2,13 @@ package prommetrics_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -33,16 +33,16 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := needTool(t, "promtool", "prometheus")
 	reg := openRegistry(t)
 	m := serveMetrics(t, reg)
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error { return errors.New("down") },
-		health.Dependency()))
-	require.NoError(t, reg.Register(health.Readiness, "cache", func(context.Context) error { return errors.New("down") },
-		health.NonCritical()))
-	require.NoError(t, reg.Register(health.Liveness, "goroutines", func(context.Context) error { return nil }))
-	require.NoError(t, reg.Register(health.Startup, "migrations", func(context.Context) error { return nil }))
-	for range health.DefaultBreakerFailures + 1 { // through to breaker-open
+	require.NoError(t, reg.Register(health.Readiness, "db", health.DependencyFunc(healthtest.Fixed(errors.New("down"))),
+		health.CheckOptions{Breaker: health.BreakerSettings{Failures: breakerFailures}}))
+	require.NoError(t, reg.Register(health.Readiness, "cache", healthtest.Fixed(errors.New("down")),
+		health.CheckOptions{NonCritical: true}))
+	require.NoError(t, reg.Register(health.Liveness, "goroutines", healthtest.Fixed(nil)))
+	require.NoError(t, reg.Register(health.Startup, "migrations", healthtest.Fixed(nil)))
+	for range breakerFailures + 1 { // through to breaker-open
 		run(t, reg)
 	}
-	m.until("every run is counted", func(s scraped) bool { return s.runs("readiness", "db") == health.DefaultBreakerFailures+1 })
+	m.until("every run is counted", func(s scraped) bool { return s.runs("readiness", "db") == breakerFailures+1 })
 	text := m.text()
 	require.Contains(t, text, `probekit_breaker_state{name="db"} 2`)
 

@@ -27,7 +27,7 @@ import (
 const waitLimit = 10 * time.Second
 
 // openRegistry returns a health registry closed when the test ends.
-func openRegistry(t testing.TB, opts ...health.Option) *health.Registry {
+func openRegistry(t testing.TB, opts ...health.Options) *health.Registry {
 	t.Helper()
 	reg := health.New(opts...)
 	t.Cleanup(func() { assert.NoError(t, reg.Close()) })

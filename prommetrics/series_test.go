@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/health/healthtest"
 	"github.com/probekit/probekit/prommetrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
@@ -24,14 +25,14 @@ func TestScrapesRunNoChecks(t *testing.T) {
 	reg := openRegistry(t)
 	m := serveMetrics(t, reg) // before the background check's first run
 	var onRequest, background atomic.Int64
-	require.NoError(t, reg.Register(health.Readiness, "on-request", func(context.Context) error {
+	require.NoError(t, reg.Register(health.Readiness, "on-request", health.CheckFunc(func(context.Context) error {
 		onRequest.Add(1)
 		return nil
-	}))
-	require.NoError(t, reg.Register(health.Readiness, "background", func(context.Context) error {
+	})))
+	require.NoError(t, reg.Register(health.Readiness, "background", health.DependencyFunc(func(context.Context) error {
 		background.Add(1)
 		return nil
-	}, health.Dependency(), health.Every(time.Hour)))
+	}), health.CheckOptions{Every: time.Hour}))
 	m.until("the background check's first run is counted", func(s scraped) bool {
 		return s.runs("readiness", "background") == 1
 	})
@@ -62,12 +63,10 @@ func TestScrapesRunNoChecks(t *testing.T) {
 func TestWarn(t *testing.T) {
 	reg := openRegistry(t)
 	m := serveMetrics(t, reg)
-	require.NoError(t, reg.Register(health.Readiness, "cache", func(context.Context) error {
-		return errors.New("cache unreachable: serving from the fallback")
-	}, health.NonCritical()))
-	require.NoError(t, reg.Register(health.Readiness, "cert", func(context.Context) error {
-		return health.Warn(errors.New("certificate expires in 5 days"))
-	}))
+	require.NoError(t, reg.Register(health.Readiness, "cache",
+		healthtest.Fixed(errors.New("cache unreachable: serving from the fallback")), health.CheckOptions{NonCritical: true}))
+	require.NoError(t, reg.Register(health.Readiness, "cert",
+		healthtest.Fixed(health.Warn(errors.New("certificate expires in 5 days")))))
 	require.Equal(t, health.StatusWarn, run(t, reg))
 	s := m.until("both runs are counted", func(s scraped) bool {
 		return s.runs("readiness", "cache") == 1 && s.runs("readiness", "cert") == 1
@@ -91,9 +90,8 @@ func TestSwitchesAndReasonsStayOutOfLabels(t *testing.T) {
 	const secret = "password=hunter2"
 	reg := openRegistry(t)
 	m := serveMetrics(t, reg)
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error {
-		return errors.New("postgres://app:" + secret + "@db/app: connection refused")
-	}))
+	require.NoError(t, reg.Register(health.Readiness, "db",
+		healthtest.Fixed(errors.New("postgres://app:"+secret+"@db/app: connection refused"))))
 	run(t, reg)
 	s := m.until("the run is counted", func(s scraped) bool { return s.runs("readiness", "db") == 1 })
 	assert.Equal(t, 1.0, s.value("probekit_healthcheck", "group=readiness,name=ready"), "switch on")
@@ -112,23 +110,22 @@ func TestSwitchesAndReasonsStayOutOfLabels(t *testing.T) {
 		assert.NotContains(t, text, leak)
 	}
 
-	reg.SetReady(true)
-	reg.SetAlive(true)
+	reg.MarkReady()
 	s = m.scrape()
-	assert.Equal(t, 1.0, s.value("probekit_healthcheck", "group=readiness,name=ready"))
-	assert.Equal(t, 1.0, s.value("probekit_healthcheck", "group=liveness,name=alive"))
+	assert.Equal(t, 1.0, s.value("probekit_healthcheck", "group=readiness,name=ready"), "readiness switch on again")
+	assert.Equal(t, 0.0, s.value("probekit_healthcheck", "group=liveness,name=alive"), "MarkBroken is final")
 }
 
 func TestTimeoutAndPanicResults(t *testing.T) {
 	reg := openRegistry(t)
 	m := serveMetrics(t, reg)
-	require.NoError(t, reg.Register(health.Liveness, "slow", func(ctx context.Context) error {
+	require.NoError(t, reg.Register(health.Liveness, "slow", health.CheckFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
-	}, health.Timeout(10*time.Millisecond)))
-	require.NoError(t, reg.Register(health.Liveness, "buggy", func(context.Context) error {
+	}), health.CheckOptions{Timeout: 10 * time.Millisecond}))
+	require.NoError(t, reg.Register(health.Liveness, "buggy", health.CheckFunc(func(context.Context) error {
 		panic("nil map")
-	}))
+	})))
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	_, err := reg.Check(ctx, health.Liveness)
@@ -149,7 +146,7 @@ func TestTimeoutAndPanicResults(t *testing.T) {
 // succeeded at its latest verdict.
 func TestLastSuccessOfEarlierRun(t *testing.T) {
 	reg := openRegistry(t)
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error { return nil }))
+	require.NoError(t, reg.Register(health.Readiness, "db", healthtest.Fixed(nil)))
 	run(t, reg)
 	var verdict time.Time
 	for _, e := range reg.Latest(health.Readiness).Checks {
@@ -171,12 +168,12 @@ func TestClose(t *testing.T) {
 	pr := prometheus.NewPedanticRegistry()
 	require.NoError(t, pr.Register(c))
 	fail := atomic.Bool{}
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error {
+	require.NoError(t, reg.Register(health.Readiness, "db", health.CheckFunc(func(context.Context) error {
 		if fail.Load() {
 			return errors.New("down")
 		}
 		return nil
-	}))
+	})))
 	run(t, reg)
 	waitGathered(t, pr, func(s scraped) bool { return s.runs("readiness", "db") == 1 })
 	c.Close()
@@ -215,7 +212,7 @@ func TestSecondCollector(t *testing.T) {
 
 	require.NoError(t, prometheus.WrapRegistererWith(prometheus.Labels{"registry": "a"}, pr).Register(ca))
 	require.NoError(t, prometheus.WrapRegistererWith(prometheus.Labels{"registry": "b"}, pr).Register(cb))
-	a.SetReady(false)
+	a.MarkNotReady("maintenance")
 	s := gather(t, pr)
 	assert.Equal(t, 0.0, s.value("probekit_healthgroup", "group=readiness,registry=a"))
 	assert.Equal(t, 1.0, s.value("probekit_healthgroup", "group=readiness,registry=b"))
@@ -245,7 +242,7 @@ func waitGathered(t *testing.T, pr *prometheus.Registry, ok func(scraped) bool) 
 // Every family is documented in the package documentation, with its type.
 func TestDocumentedSeries(t *testing.T) {
 	reg := openRegistry(t)
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error { return nil }, health.Dependency()))
+	require.NoError(t, reg.Register(health.Readiness, "db", health.DependencyFunc(healthtest.Fixed(nil))))
 	run(t, reg)
 	m := serveMetrics(t, reg)
 	s := m.until("a pass is recorded", func(s scraped) bool {
@@ -260,6 +257,7 @@ func TestDocumentedSeries(t *testing.T) {
 		"probekit_healthgroup":                                "GAUGE",
 		"probekit_healthgroup_status":                         "GAUGE",
 		"probekit_healthgroup_transitions_total":              "COUNTER",
+		"probekit_group_last_probed_timestamp_seconds":        "GAUGE",
 		"probekit_breaker_state":                              "GAUGE",
 		"probekit_breaker_state_changes_total":                "COUNTER",
 	}
@@ -270,4 +268,33 @@ func TestDocumentedSeries(t *testing.T) {
 		assert.True(t, strings.HasPrefix(name, "probekit_"), name)
 	}
 	assert.Equal(t, want, got)
+}
+
+// The label pairs a collector reuses across scrapes are never changed by
+// a wrapping registry that adds its own: one collector gathered through
+// WrapRegistererWith and plainly gives each its own labels, scrape after
+// scrape.
+func TestWrappedScrapesLeaveLabelsAlone(t *testing.T) {
+	reg := openRegistry(t)
+	require.NoError(t, reg.Register(health.Readiness, "db", health.DependencyFunc(healthtest.Fixed(nil))))
+	run(t, reg)
+	c := prommetrics.NewCollector(reg)
+	defer c.Close()
+	plain, wrapped := prometheus.NewPedanticRegistry(), prometheus.NewPedanticRegistry()
+	require.NoError(t, plain.Register(c))
+	require.NoError(t, prometheus.WrapRegistererWith(prometheus.Labels{"registry": "a"}, wrapped).Register(c))
+	for range 3 {
+		for _, f := range gather(t, wrapped) {
+			for _, m := range f.GetMetric() {
+				assert.Equal(t, "a", labelMap(m)["registry"], "%s", f.GetName())
+			}
+		}
+		s := gather(t, plain)
+		for _, f := range s {
+			for _, m := range f.GetMetric() {
+				assert.NotContains(t, labelMap(m), "registry", "%s", f.GetName())
+			}
+		}
+		assert.Equal(t, 0.0, s.value("probekit_healthchecks_total", "group=readiness,name=db,result=pass"), "present, labels intact")
+	}
 }

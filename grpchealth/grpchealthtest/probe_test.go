@@ -54,7 +54,7 @@ func serve(t *testing.T, register func(*grpc.Server), opts ...grpc.ServerOption)
 }
 
 func TestProbe(t *testing.T) {
-	reg := health.New(health.StartNotReady("warming up"))
+	reg := health.New(health.Options{StartNotReady: "warming up"})
 	t.Cleanup(func() { assert.NoError(t, reg.Close()) })
 	hs, err := grpchealth.NewServer(reg, grpchealth.Settings{})
 	require.NoError(t, err)
@@ -75,7 +75,7 @@ func TestProbe(t *testing.T) {
 	err = grpchealthtest.Probe(addr, "nope", 5*time.Second)
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "error: health rpc probe failed: rpc error: code = NotFound"), "%v", err)
-	reg.SetReady(true)
+	reg.MarkReady()
 	assert.NoError(t, grpchealthtest.Probe(addr, "", 5*time.Second))
 
 	assert.EqualValues(t, 4, ln.accepted.Load(), "a new connection per probe")

@@ -71,12 +71,12 @@ func agree(t *testing.T, port int, service string, timeout time.Duration) (probe
 // with the kubelet's own prober through the states a pod goes through:
 // starting, not ready, ready, a failing dependency, draining.
 func TestKubeletSeesRegistry(t *testing.T) {
-	reg := health.New(health.StartNotReady("warming up"))
+	reg := health.New(health.Options{StartNotReady: "warming up"})
 	t.Cleanup(func() { assert.NoError(t, reg.Close()) })
 	var warm, db healthtest.Switch
 	warm.Set(healthtest.ErrSwitchedOff)
-	require.NoError(t, reg.Register(health.Startup, "warmup", warm.Check))
-	require.NoError(t, reg.Register(health.Readiness, "db", db.Check, health.Dependency()))
+	require.NoError(t, reg.Register(health.Startup, "warmup", &warm))
+	require.NoError(t, reg.Register(health.Readiness, "db", health.DependencyFunc(db.Check)))
 	require.NoError(t, reg.Register(health.Liveness, "loop", healthtest.Fixed(nil)))
 	hs, err := grpchealth.NewServer(reg, grpchealth.Settings{})
 	require.NoError(t, err)
@@ -92,7 +92,7 @@ func TestKubeletSeesRegistry(t *testing.T) {
 			"": fail, "liveness": ok, "readiness": fail, "startup": fail, "warmup": fail, "db": ok, "loop": ok}},
 		{"started, not ready", func() { warm.Set(nil) }, map[string]probe.Result{
 			"": fail, "liveness": ok, "readiness": fail, "startup": ok, "warmup": ok, "db": ok, "loop": ok}},
-		{"ready", func() { reg.SetReady(true) }, map[string]probe.Result{
+		{"ready", func() { reg.MarkReady() }, map[string]probe.Result{
 			"": ok, "liveness": ok, "readiness": ok, "startup": ok, "db": ok}},
 		{"dependency down", func() { db.Set(healthtest.ErrSwitchedOff) }, map[string]probe.Result{
 			"": fail, "liveness": ok, "readiness": fail, "db": fail}},
