@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -52,11 +52,13 @@ func fuzzArgs(text string, target []string) []string {
 
 // FuzzRun: whatever the flags, run never panics, exits 0, 1 or 2, writes at
 // most one line on stdout, and never passes against a port that refuses.
-// It stays offline and fast: every target is on 127.0.0.1 and answers (or
-// refuses) at once.
+// Every argument is checked before probing: a run that exits 2 made no
+// connection, and a run that exits 1 failed on the target's answer, never
+// because net/http, the dialer or exec refused an argument. It stays
+// offline and fast: every target is on 127.0.0.1 and answers (or refuses)
+// at once.
 func FuzzRun(f *testing.F) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
+	srv := newCountingServer(f, false)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		f.Fatal(err)
@@ -66,14 +68,17 @@ func FuzzRun(f *testing.F) {
 	targets := [][]string{
 		{"http://" + refused + "/"},
 		{"tcp", refused},
-		{srv.URL + "/"},
-		{"http", srv.URL + "/ready?x=1"},
+		{srv.url + "/"},
+		{"http", srv.url + "/ready?x=1"},
 		nil,
+		{"tcp", srv.addr},
 	}
 	for _, seed := range []string{
 		"", "-v", "-timeout\n2s", "-timeout\n0", "-timeout=-1s", "-timeout\n2000h", "-header\nA: b",
 		"-header\nno colon", "-header\nX: a\r\nY: b", "-insecure\n-cacert\n/nonexistent", "-h", "--",
 		"-timeout\n1s\n-header\nHost: svc\n-v", "-unknown", "-timeout=1ns",
+		"-header\nX-Del: a\x7fb", "-header=X-C: \x01", "-header\nHost: bad host", "-header\nConnection: upgrade",
+		"-header\nUpgrade: h2c", "-header\nHost: a\n-header\nHost: b", "-header\nAuthorization Bearer t0k",
 	} {
 		for i := range targets {
 			f.Add(seed, uint8(i))
@@ -83,7 +88,9 @@ func FuzzRun(f *testing.F) {
 		target := targets[int(which)%len(targets)]
 		args := fuzzArgs(text, target)
 		var stdout, stderr strings.Builder
+		before := srv.conns.Load()
 		code := run(args, &stdout, &stderr)
+		conns := srv.conns.Load() - before
 		if code != exitPass && code != exitFail && code != exitUsage {
 			t.Fatalf("run(%q) = %d, want 0, 1 or 2", args, code)
 		}
@@ -93,19 +100,70 @@ func FuzzRun(f *testing.F) {
 		if len(target) > 0 && strings.Contains(strings.Join(target, " "), refused) && code == exitPass {
 			t.Fatalf("run(%q) passed against a refusing port; stderr %q", args, stderr.String())
 		}
+		if code == exitUsage && conns != 0 {
+			t.Fatalf("run(%q) exited 2 after %d connection(s); stderr %q", args, conns, stderr.String())
+		}
+		if code == exitFail {
+			for _, refusal := range argumentRefusals {
+				if strings.Contains(stderr.String(), refusal) {
+					t.Fatalf("run(%q) exited 1 on a bad argument: %q", args, stderr.String())
+				}
+			}
+		}
 	})
 }
 
+// argumentRefusals are the words of net/http, the dialer and exec when they
+// refuse an argument itself (not the target's answer).
+var argumentRefusals = []string{"invalid header", "invalid Host", "invalid port", "unknown port", "invalid Connection",
+	"invalid Upgrade", "invalid Transfer-Encoding", "invalid argument"}
+
+// errNoDial is what sendsHeader's transport answers instead of dialling.
+var errNoDial = errors.New("no dial")
+
+// oracle is a real net/http transport that never dials: it validates a
+// request's header fields first, so that reaching its dialer means net/http
+// would send them.
+var oracle = &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return nil, errNoDial }}
+
+// sendsHeader reports whether net/http sends a request with header
+// name: value (as healthprobe adds it) rather than refusing it.
+func sendsHeader(name, value string) bool {
+	req, err := http.NewRequest(http.MethodGet, "http://probe.invalid/", nil)
+	if err != nil {
+		panic(err)
+	}
+	req.Header.Add(name, value)
+	res, err := oracle.RoundTrip(req)
+	if res != nil {
+		res.Body.Close()
+	}
+	return errors.Is(err, errNoDial)
+}
+
 // FuzzHeaderFlag: a -header value is either refused or becomes exactly one
-// valid header whose value has no line break.
+// valid header whose value has no line break; it is refused exactly when
+// net/http would refuse to send it (so never for a value net/http sends,
+// such as one with a tab or UTF-8 in it); and its error never quotes the
+// value.
 func FuzzHeaderFlag(f *testing.F) {
 	for _, s := range []string{"A: b", "Host:svc.local", "Authorization: Bearer t0k", "no colon", ": v", "X A: b",
-		"X-A: b\r\nX-B: c", "X-A:\x00", "User-Agent:", "Accept:  */*  ", "Ω: x"} {
+		"X-A: b\r\nX-B: c", "X-A:\x00", "User-Agent:", "Accept:  */*  ", "Ω: x", "X-Del: a\x7fb", "X-C: \x01",
+		"X-T: a\tb", "X-U: café", "X-V: \xff\xfe", "X-W: a\vb", "X-E:\t", "X:Y:Z"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		var h headerFlags
 		if err := h.Set(s); err != nil {
+			t.Fatalf("Set(%q) returned %v: malformed headers are kept for run to report", s, err)
+		}
+		if name, value, ok := strings.Cut(s, ":"); ok {
+			value = strings.Trim(value, " \t")
+			if sends := sendsHeader(name, value); sends != (h.err == nil) {
+				t.Fatalf("Set(%q): error %v, but net/http sends it: %v", s, h.err, sends)
+			}
+		}
+		if err := h.err; err != nil {
 			if v := strings.TrimSpace(s[strings.IndexByte(s, ':')+1:]); len(v) > 8 && strings.Contains(err.Error(), v) {
 				t.Fatalf("error %q quotes the header value", err)
 			}

@@ -123,6 +123,10 @@ func TestBinaryBadArguments(t *testing.T) {
 		{"-timeout", "-1s", "http://127.0.0.1:1/"},
 		{"-header", "no colon", "http://127.0.0.1:1/"},
 		{"-header", "X-A: b\r\nX-B: c", "http://127.0.0.1:1/"},
+		{"-header", "X-Del: a\x7fb", "http://127.0.0.1:1/"}, // issue 20: exited 1
+		{"-header", "Host: bad host", "http://127.0.0.1:1/"},
+		{"http://127.0.0.1:99999/"},
+		{"tcp", "127.0.0.1:0"},
 	} {
 		code, stderr := runBinary(t, args...)
 		require.Equal(t, 2, code, "healthprobe %q: %s", args, stderr)

@@ -15,6 +15,12 @@
 // given. On failure it prints one line on stderr saying why; a passing
 // redirect prints a warning line there too.
 //
+// Every argument is checked before anything is probed: one that could
+// never be sent, dialled or started as given (a header value with a
+// control character, an invalid header name or Host, a URL or tcp port
+// outside 1-65535, a NUL byte in an exec argument...) exits 2, with the
+// error on the first line of stderr and no connection made.
+//
 // healthprobe exits within its -timeout (1 s by default; it must be more
 // than 0 and at most 1 h) plus a moment to clean up, whatever the target
 // does: each probe honours the timeout, and a watchdog ends the run shortly
@@ -34,7 +40,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/probekit/probekit/internal/httpprobe"
 	"github.com/probekit/probekit/probe"
 )
 
@@ -128,22 +133,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *timeout <= 0 || *timeout > maxTimeout {
 		return usage("-timeout %v: want more than 0 and at most %v", *timeout, maxTimeout)
 	}
+	if headers.err != nil {
+		return usage("-header: %v", headers.err)
+	}
 
 	var action probe.Action
 	switch mode {
 	case "exec":
-		if len(rest) == 0 {
-			return usage("exec: missing command")
+		if err := checkExec(rest); err != nil {
+			return usage("%v", err)
 		}
 		action = probe.Exec{Command: rest}
 	case "tcp":
 		if len(rest) != 1 {
 			return usage("tcp: want one HOST:PORT, got %d arguments", len(rest))
 		}
+		if err := checkTCP(rest[0]); err != nil {
+			return usage("%v", err)
+		}
 		action = probe.TCPSocket{Addr: rest[0]}
 	case "http":
 		if len(rest) != 1 {
 			return usage("want one URL, got %d arguments", len(rest))
+		}
+		if err := checkHTTP(rest[0], headers.h); err != nil {
+			return usage("%v", err)
 		}
 		h := probe.HTTPGet{URL: rest[0], Header: headers.h}
 		if *insecure && *cacert != "" {
@@ -230,22 +244,25 @@ func parse(fs *flag.FlagSet, args []string, stopAtFirst bool) ([]string, error) 
 }
 
 // headerFlags collects repeated -header flags.
-type headerFlags struct{ h http.Header }
+type headerFlags struct {
+	h http.Header
+	// err is the first malformed -header (see parseHeader). Set keeps it
+	// for run to report rather than returning it, because package flag
+	// would print the whole argument, and a header's value is often a
+	// credential.
+	err error
+}
 
 func (f *headerFlags) String() string { return "" }
 
-// Set parses one 'Name: value'. The name must be an HTTP token (no space
-// before the colon) and the value must not hold a line break or NUL; the
-// value's surrounding blanks are dropped, as in an HTTP header line. Its
-// errors never quote the value, which is often a credential.
+// Set adds one 'Name: value' (see parseHeader), or records why it cannot.
 func (f *headerFlags) Set(s string) error {
-	name, value, ok := strings.Cut(s, ":")
-	if !ok {
-		return errors.New("want 'Name: value', got no colon")
-	}
-	value = strings.Trim(value, " \t")
-	if err := httpprobe.ValidHeader(name, value); err != nil {
-		return fmt.Errorf("want 'Name: value': %v", err)
+	name, value, err := parseHeader(s)
+	if err != nil {
+		if f.err == nil {
+			f.err = err
+		}
+		return nil
 	}
 	if f.h == nil {
 		f.h = http.Header{}
