@@ -5,10 +5,10 @@ go 1.26.0
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/labstack/echo/v5 v5.4.4
-	github.com/probekit/probekit v0.0.0
-	github.com/probekit/probekit/grpchealth v0.0.0
-	github.com/probekit/probekit/otelmetrics v0.0.0
-	github.com/probekit/probekit/prommetrics v0.0.0
+	github.com/probekit/probekit v0.15.0
+	github.com/probekit/probekit/grpchealth v0.15.0
+	github.com/probekit/probekit/otelmetrics v0.15.0
+	github.com/probekit/probekit/prommetrics v0.15.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/sony/gobreaker/v2 v2.4.0
@@ -93,11 +93,3 @@ require (
 	k8s.io/apimachinery v0.37.2
 	sigs.k8s.io/yaml v1.6.0
 )
-
-replace github.com/probekit/probekit => ../
-
-replace github.com/probekit/probekit/prommetrics => ../prommetrics
-
-replace github.com/probekit/probekit/otelmetrics => ../otelmetrics
-
-replace github.com/probekit/probekit/grpchealth => ../grpchealth

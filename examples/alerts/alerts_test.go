@@ -47,7 +47,7 @@ func TestPromtoolTestRules(t *testing.T) {
 func TestRulesNameExposedSeries(t *testing.T) {
 	reg := health.New()
 	defer func() { assert.NoError(t, reg.Close()) }()
-	require.NoError(t, reg.Register(health.Readiness, "db", func(context.Context) error { return nil }, health.Dependency()))
+	require.NoError(t, reg.Register(health.Readiness, "db", health.DependencyFunc(func(context.Context) error { return nil })))
 	pr := prometheus.NewPedanticRegistry()
 	c := prommetrics.NewCollector(reg)
 	defer c.Close()

@@ -23,7 +23,7 @@ func Example_sql() {
 
 	reg := health.New()
 	defer reg.Close()
-	fmt.Println(reg.Register(health.Readiness, "postgres", checks.SQL(db), health.Dependency()))
+	fmt.Println(reg.Register(health.Readiness, "postgres", checks.SQL(db))) // a dependency: behind a breaker
 
 	rep, _ := reg.Check(context.Background(), health.Readiness)
 	fmt.Println(rep.Status) // pass

@@ -78,11 +78,11 @@ func postgres(t *testing.T) *sql.DB {
 }
 
 // result runs check once through a registry and returns its result.
-func result(t *testing.T, check health.CheckFunc) health.CheckResult {
+func result(t *testing.T, check health.Checker) health.CheckResult {
 	t.Helper()
 	reg := health.New()
 	defer reg.Close()
-	if err := reg.Register(health.Readiness, "postgres", check, health.Dependency(), health.Timeout(10*time.Second)); err != nil {
+	if err := reg.Register(health.Readiness, "postgres", check, health.CheckOptions{Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := reg.Check(testCtx(t), health.Readiness)
@@ -100,21 +100,24 @@ func result(t *testing.T, check health.CheckFunc) health.CheckResult {
 
 func TestSQLPing(t *testing.T) {
 	db := postgres(t)
-	if err := checks.SQL(db)(testCtx(t)); err != nil {
+	if err := checks.SQL(db).Check(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
 	r := result(t, checks.SQL(db))
-	if r.Status != health.StatusPass || r.Observation == nil || r.Observation.Unit != "ms" {
-		t.Fatalf("got %+v (observation %+v), want a pass with a latency", r, r.Observation)
+	if r.Status != health.StatusPass || r.Duration <= 0 {
+		t.Fatalf("got %+v, want a pass with its duration", r)
+	}
+	if r.Breaker == nil {
+		t.Errorf("got %+v, want a dependency check, behind a breaker", r)
 	}
 }
 
 func TestSQLQuery(t *testing.T) {
 	db := postgres(t)
-	if err := checks.SQL(db, checks.SQLQuery("SELECT 1"))(testCtx(t)); err != nil {
+	if err := checks.SQL(db, checks.SQLQuery("SELECT 1")).Check(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	err := checks.SQL(db, checks.SQLQuery("SELECT * FROM probekit_no_such_table"))(testCtx(t))
+	err := checks.SQL(db, checks.SQLQuery("SELECT * FROM probekit_no_such_table")).Check(testCtx(t))
 	if err == nil || !strings.HasPrefix(err.Error(), "checks: SQL: query: ") || !strings.Contains(err.Error(), "probekit_no_such_table") {
 		t.Fatalf("got %v, want the server's error", err)
 	}
@@ -124,7 +127,7 @@ func TestSQLHonoursTimeout(t *testing.T) {
 	db := postgres(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	err := checks.SQL(db, checks.SQLQuery("SELECT pg_sleep(10)"))(ctx)
+	err := checks.SQL(db, checks.SQLQuery("SELECT pg_sleep(10)")).Check(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want context.DeadlineExceeded", err)
 	}
@@ -172,8 +175,8 @@ func TestSQLErrorsNeverShowThePassword(t *testing.T) {
 // password and cannot work, fail without showing it.
 func checkHidesPassword(t *testing.T, db *sql.DB) {
 	t.Helper()
-	for _, check := range []health.CheckFunc{checks.SQL(db), checks.SQL(db, checks.SQLQuery("SELECT 1"))} {
-		err := check(testCtx(t))
+	for _, check := range []health.Checker{checks.SQL(db), checks.SQL(db, checks.SQLQuery("SELECT 1"))} {
+		err := check.Check(testCtx(t))
 		if err == nil {
 			t.Fatal("check passed")
 		}
@@ -192,7 +195,7 @@ func TestSQLWarnsWhenThePoolIsExhausted(t *testing.T) {
 	db := postgres(t)
 	db.SetMaxOpenConns(1)
 	check := checks.SQL(db)
-	if err := check(testCtx(t)); err != nil {
+	if err := check.Check(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -204,7 +207,7 @@ func TestSQLWarnsWhenThePoolIsExhausted(t *testing.T) {
 
 	// A full pool that makes nobody wait is busy, not exhausted; the check
 	// must not queue for a connection either.
-	if err := check(testCtx(t)); err != nil {
+	if err := check.Check(testCtx(t)); err != nil {
 		t.Fatalf("full pool without waiters: %v", err)
 	}
 
@@ -219,23 +222,18 @@ func TestSQLWarnsWhenThePoolIsExhausted(t *testing.T) {
 	}
 	waitInVain()
 
-	err = check(testCtx(t))
-	if !health.IsWarning(err) || !strings.Contains(err.Error(), "connection pool exhausted: 1 of 1 connections in use, 1 waits") {
-		t.Fatalf("got %v, want a warning that the pool is exhausted", err)
+	// The check warns (a warn status, HTTP 200), saying why.
+	if r := result(t, check); r.Status != health.StatusWarn ||
+		!strings.Contains(r.Err.Error(), "connection pool exhausted: 1 of 1 connections in use, 1 waits") {
+		t.Fatalf("registry result %+v, want a warning that the pool is exhausted", r)
 	}
 	// Nobody waited since.
-	if err := check(testCtx(t)); err != nil {
+	if err := check.Check(testCtx(t)); err != nil {
 		t.Fatalf("no new waits: %v", err)
 	}
 
-	// Through a registry, the warning is a warn status (HTTP 200).
-	waitInVain()
-	if r := result(t, check); r.Status != health.StatusWarn {
-		t.Fatalf("registry result %+v, want warn", r)
-	}
-
 	held.Close()
-	if err := check(testCtx(t)); err != nil {
+	if err := check.Check(testCtx(t)); err != nil {
 		t.Fatalf("after the connection was released: %v", err)
 	}
 }

@@ -10,7 +10,8 @@
 // breakers, recorded as checks run, so a scrape calls no dependency),
 // POST /counter increments a Redis key and GET /now asks PostgreSQL for the
 // time. It logs JSON to stderr, and on SIGTERM or SIGINT turns readiness off,
-// waits -drain, finishes in-flight requests and exits. See README.md.
+// waits -drain, finishes in-flight requests and exits. With -probe-contract
+// it prints its probe contract instead of listening. See README.md.
 package main
 
 import (
@@ -27,8 +28,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/probekit/probekit/health"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/probekit/probekit/contract"
+	"github.com/probekit/probekit/examples/internal/cli"
 )
 
 func main() {
@@ -42,6 +45,13 @@ func main() {
 	}
 	cfg.logger = logger
 	redis.SetLogger(redisLogger{logger})
+	if cfg.printContract {
+		if err := printContract(os.Stdout, cfg); err != nil {
+			logger.Error("exiting", "error", err.Error())
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := run(ctx, cfg); err != nil {
@@ -59,12 +69,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.redisAddr, "redis", "", "Redis `host:port`; empty: no Redis")
 	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL `DSN`; empty: no PostgreSQL")
 	fs.DurationVar(&c.interval, "interval", defaultInterval, "how often each dependency is checked in the background")
-	fs.DurationVar(&c.timeout, "timeout", health.DefaultTimeout, "timeout of each check and of each application call to a dependency")
-	fs.DurationVar(&c.breakerOpen, "breaker-open", health.DefaultBreakerOpen,
-		fmt.Sprintf("how long an open breaker spares a dependency before a trial call (plus up to %.0f%%)", health.BreakerJitter*100))
-	fs.IntVar(&c.failures, "breaker-failures", health.DefaultBreakerFailures, "consecutive failures that open a breaker")
+	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "timeout of each check and of each application call to a dependency")
+	fs.DurationVar(&c.breakerOpen, "breaker-open", defaultBreakerOpen,
+		fmt.Sprintf("how long an open breaker spares a dependency before a trial call (plus up to %.0f%%)", breakerJitter*100))
+	fs.IntVar(&c.failures, "breaker-failures", defaultBreakerFailures, "consecutive failures that open a breaker")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "on SIGTERM, how long readiness fails before the listener closes")
 	fs.BoolVar(&c.details, "details", false, "show failure reasons in health responses to loopback clients (which include kubectl port-forward)")
+	cli.ContractFlag(fs, &c.printContract)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -120,7 +131,7 @@ func run(ctx context.Context, cfg config) error {
 	s.log.Info("shutting down: readiness off", "drain", cfg.drain.String())
 	_ = s.reg.Drain(context.Background(), cfg.drain)
 	s.log.Info("draining done: closing the listener")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
@@ -129,6 +140,25 @@ func run(ctx context.Context, cfg config) error {
 	err = errors.Join(err, s.Close())
 	s.log.Info("stopped")
 	return err
+}
+
+// shutdownTimeout is how long in-flight requests get to finish once the
+// drain is over.
+const shutdownTimeout = 10 * time.Second
+
+// printContract builds the service as run would, prints its probe contract
+// and closes it, without listening. The clients connect lazily, but the
+// background checks make their first calls at once.
+func printContract(w io.Writer, cfg config) error {
+	s, err := newServer(cfg)
+	if err != nil {
+		return err
+	}
+	return errors.Join(cli.PrintContract(w, s.reg, cli.Extra{
+		HTTPPort: cli.ListenPort(cfg.addr),
+		// No manifest, so no preStop.
+		Shutdown: contract.Shutdown{Drain: contract.Duration(cfg.drain), Timeout: contract.Duration(shutdownTimeout)},
+	}), s.Close())
 }
 
 // redisLogger sends go-redis's own messages (failed dials, pool events) to

@@ -115,7 +115,7 @@ func (s *service) waitLog(from int, d time.Duration, match func(map[string]any) 
 // moving to state to.
 func breakerLog(check, to string) func(map[string]any) bool {
 	return func(l map[string]any) bool {
-		return l["msg"] == "health circuit breaker changed state" && l["check"] == check && l["to"] == to
+		return l["msg"] == "health circuit breaker changed state" && l["check"] == check && l["state"] == to
 	}
 }
 

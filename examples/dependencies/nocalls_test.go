@@ -13,7 +13,6 @@ import (
 
 	"github.com/probekit/probekit/examples/internal/privdb"
 	"github.com/probekit/probekit/examples/internal/proctest"
-	"github.com/probekit/probekit/health"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -141,12 +140,9 @@ func proveNoCalls(t *testing.T, px *privdb.Proxy, fault privdb.Mode, cfg config,
 			t.Logf("service log:\n%s", logs.String())
 		}
 	})
-	b, err := s.reg.Breaker(check)
-	if err != nil {
-		t.Fatal(err)
-	}
+	state := func() gobreaker.State { return s.breakerState(check) }
 	seen := newActivity(cleanup)
-	px.Watch(func(a privdb.Activity) { seen.add(b.State(), a) })
+	px.Watch(func(a privdb.Activity) { seen.add(state(), a) })
 
 	await(t, 10*time.Second, "ready through the proxy", func() bool { return readyCode(hs.URL) == http.StatusOK })
 	if code, body := do(method, hs.URL+path); code != http.StatusOK {
@@ -155,7 +151,7 @@ func proveNoCalls(t *testing.T, px *privdb.Proxy, fault privdb.Mode, cfg config,
 	closedBefore := seen.count(gobreaker.StateClosed)
 
 	px.Set(fault)
-	await(t, openBound, "breaker open", func() bool { return b.State() == gobreaker.StateOpen })
+	await(t, openBound, "breaker open", func() bool { return state() == gobreaker.StateOpen })
 	// The proxy does see the calls that failed: the count below is not
 	// zero for want of looking.
 	if n := seen.count(gobreaker.StateClosed) - closedBefore; n == 0 {
@@ -173,9 +169,9 @@ func proveNoCalls(t *testing.T, px *privdb.Proxy, fault privdb.Mode, cfg config,
 	var probes, refused, tries int
 	stayedOpen := true // no trial in between: then the proxy must have seen nothing at all
 	for ; refused < rounds && tries < 100; tries++ {
-		if b.State() != gobreaker.StateOpen {
+		if state() != gobreaker.StateOpen {
 			stayedOpen = false
-			await(t, openBound, "breaker open again after its trial", func() bool { return b.State() == gobreaker.StateOpen })
+			await(t, openBound, "breaker open again after its trial", func() bool { return state() == gobreaker.StateOpen })
 		}
 		for _, p := range []string{"/ready", "/readyz", "/readyz/" + check, "/ready?verbose"} {
 			if code, _ := get(hs.URL + p); code != http.StatusServiceUnavailable {
@@ -187,7 +183,7 @@ func proveNoCalls(t *testing.T, px *privdb.Proxy, fault privdb.Mode, cfg config,
 		if code != http.StatusServiceUnavailable {
 			t.Errorf("%s %s while the dependency is down = %d %q, want 503", method, path, code, body)
 		}
-		if b.State() == gobreaker.StateOpen {
+		if state() == gobreaker.StateOpen {
 			refused++
 		} else {
 			stayedOpen = false
@@ -208,7 +204,7 @@ func proveNoCalls(t *testing.T, px *privdb.Proxy, fault privdb.Mode, cfg config,
 
 	// Back: the trial call finds it, and readiness recovers.
 	px.Set(privdb.Forward)
-	back := await(t, scale(noCallsOpen, 1+health.BreakerJitter)+2*checkRun+slack, "readiness recovers", func() bool {
+	back := await(t, scale(noCallsOpen, 1+breakerJitter)+2*checkRun+slack, "readiness recovers", func() bool {
 		return readyCode(hs.URL) == http.StatusOK
 	})
 	t.Logf("ready again %v after the proxy forwarded again", back)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/probekit/probekit/examples/internal/privdb"
-	"github.com/probekit/probekit/health"
 )
 
 // Small settings, so that an outage plays out in about a second. The
@@ -26,21 +25,21 @@ var testArgs = []string{
 	"-breaker-open", testOpen.String(), "-drain", "300ms",
 }
 
-// checkRun is the longest one background check cycle takes: the jittered
-// wait plus a run that hits its timeout.
-var checkRun = scale(testInterval, 1+health.DefaultJitter) + testTimeout
+// checkRun is the longest one background check cycle takes: the wait,
+// CheckOptions.Every ± 10 %, plus a run that hits its timeout.
+var checkRun = scale(testInterval, 1.1) + testTimeout
 
 // Readiness fails at the first failed check, the breaker opens at the
-// DefaultBreakerFailures-th.
+// defaultBreakerFailures-th.
 var (
 	failBound = checkRun + slack
-	openBound = health.DefaultBreakerFailures*checkRun + slack
+	openBound = defaultBreakerFailures*checkRun + slack
 	// A recovered dependency is called at the breaker's next trial, which
 	// the background check makes as soon as it is due: at most the
 	// jittered open period after a trial that failed just as the
 	// dependency came back. The two check runs are that failed trial and
 	// the one that passes.
-	recoverBound = scale(testOpen, 1+health.BreakerJitter) + 2*checkRun + slack
+	recoverBound = scale(testOpen, 1+breakerJitter) + 2*checkRun + slack
 )
 
 func TestRedisOutageAndRecovery(t *testing.T) {
@@ -94,6 +93,7 @@ func exerciseOutage(t *testing.T, svc *service, o outage) string {
 	failed := await(t, failBound, "readiness fails after the kill", func() bool { return readyCode(svc.base) == http.StatusServiceUnavailable })
 	opened := await(t, openBound, "breaker open after the kill", func() bool { return breakerState(svc.base, o.check) == "open" })
 	t.Logf("after the kill: readiness failed within %v, breaker open within %v (bounds %v, %v)", failed, opened, failBound, openBound)
+	await(t, slack, "the status page shows the breaker open", func() bool { return pageBreaker(t, svc.base, o.check).State() == "open" })
 
 	// The failure reason reaches the log, not the response.
 	// Match the pass -> fail line: log lines are written asynchronously, so
@@ -132,6 +132,7 @@ func exerciseOutage(t *testing.T, svc *service, o outage) string {
 	if got := breakerState(svc.base, o.check); got != "closed" {
 		t.Errorf("breaker after recovery = %q, want closed", got)
 	}
+	assertPageRecordedOutage(t, svc.base, o.check)
 
 	polls, bad := live.stop()
 	if len(bad) > 0 {
@@ -167,7 +168,7 @@ func TestShutdownDrains(t *testing.T) {
 	mark := svc.mark()
 	svc.Signal(syscall.SIGTERM)
 	// The registry logs the readiness switch going off.
-	svc.waitLog(mark, 5*time.Second, statusLog(health.EntryReady, "fail"))
+	svc.waitLog(mark, 5*time.Second, statusLog("ready", "fail"))
 	code, body := get(svc.base + "/ready")
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("/ready while draining = %d %q, want 503", code, body)

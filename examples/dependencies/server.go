@@ -13,23 +13,36 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/statuspage"
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
+)
+
+// The health package's defaults for a dependency check (CheckOptions.Timeout
+// and BreakerSettings), which the flags start from so that the example runs
+// as a service that sets nothing would. TestFlagDefaultsAreTheLibrarys
+// compares them with what a registry reports (its contract).
+const (
+	defaultTimeout         = 500 * time.Millisecond
+	defaultBreakerOpen     = 30 * time.Second
+	defaultBreakerFailures = 3
+	breakerJitter          = 0.2 // an open breaker's trial comes Open plus up to this fraction of it later
 )
 
 // config is what the flags set; the zero values of the durations and of
 // failures take the defaults noted.
 type config struct {
-	addr        string        // listen address
-	redisAddr   string        // host:port; empty: no Redis
-	postgresDSN string        // empty: no PostgreSQL
-	interval    time.Duration // background check interval; 0: defaultInterval
-	timeout     time.Duration // each check run and each application call; 0: health.DefaultTimeout
-	breakerOpen time.Duration // 0: health.DefaultBreakerOpen
-	failures    int           // consecutive failures that open a breaker; 0: health.DefaultBreakerFailures
-	drain       time.Duration // readiness off before the listener closes on SIGTERM
-	details     bool          // show failure reasons to loopback clients
-	logger      *slog.Logger  // nil: discard
+	addr          string        // listen address
+	redisAddr     string        // host:port; empty: no Redis
+	postgresDSN   string        // empty: no PostgreSQL
+	interval      time.Duration // background check interval; 0: defaultInterval
+	timeout       time.Duration // each check run and each application call; 0: defaultTimeout
+	breakerOpen   time.Duration // 0: defaultBreakerOpen
+	failures      int           // consecutive failures that open a breaker; 0: defaultBreakerFailures
+	drain         time.Duration // readiness off before the listener closes on SIGTERM
+	details       bool          // show failure reasons to loopback clients
+	printContract bool          // print the probe contract instead of serving
+	logger        *slog.Logger  // nil: discard
 }
 
 // defaultInterval is how often each dependency is checked in the background.
@@ -53,13 +66,13 @@ func (c *config) setDefaults() {
 		c.interval = defaultInterval
 	}
 	if c.timeout == 0 {
-		c.timeout = health.DefaultTimeout
+		c.timeout = defaultTimeout
 	}
 	if c.breakerOpen == 0 {
-		c.breakerOpen = health.DefaultBreakerOpen
+		c.breakerOpen = defaultBreakerOpen
 	}
 	if c.failures == 0 {
-		c.failures = health.DefaultBreakerFailures
+		c.failures = defaultBreakerFailures
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -76,7 +89,6 @@ type server struct {
 	pool    *pgxpool.Pool // nil without -postgres
 	handler http.Handler
 
-	redisBreaker atomic.Pointer[health.Breaker] // set once the check is registered
 	// Dials go-redis asked for while the breaker was open, refused here.
 	dialsRefused atomic.Int64
 }
@@ -89,21 +101,24 @@ func newServer(cfg config) (_ *server, err error) {
 	if cfg.failures < 1 {
 		return nil, fmt.Errorf("breaker failures must be at least 1, got %d", cfg.failures)
 	}
-	opts := []health.Option{health.WithLogger(cfg.logger)}
+	opts := health.Options{Logger: cfg.logger}
 	if cfg.details {
-		opts = append(opts, health.ShowDetails(fromLoopback))
+		opts.ShowDetails = fromLoopback
 	}
-	s := &server{cfg: cfg, log: cfg.logger, reg: health.New(opts...)}
+	s := &server{cfg: cfg, log: cfg.logger, reg: health.New(opts)}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
 		}
 	}()
+	// The status page records from the start, so it is made before the checks.
+	page := statuspage.New(s.reg, statuspage.Options{Authorize: fromThePod})
 	mux := http.NewServeMux()
 	if err := s.reg.Mount(mux); err != nil {
 		return nil, err
 	}
 	mux.Handle("GET /metrics", metricsHandler(s.reg))
+	mux.Handle("/statusz/", http.StripPrefix("/statusz", page))
 
 	if cfg.redisAddr != "" {
 		s.rdb = redis.NewClient(&redis.Options{
@@ -123,7 +138,6 @@ func newServer(cfg config) (_ *server, err error) {
 		if err := s.dependency("redis", func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }); err != nil {
 			return nil, err
 		}
-		s.redisBreaker.Store(s.mustBreaker("redis"))
 		mux.Handle("POST /counter", s.counter())
 	}
 	if cfg.postgresDSN != "" {
@@ -148,16 +162,12 @@ func newServer(cfg config) (_ *server, err error) {
 
 // dependency registers a readiness check of a dependency, run in the
 // background behind its circuit breaker.
-func (s *server) dependency(name string, check health.CheckFunc) error {
-	failures := uint32(s.cfg.failures)
-	return s.reg.Register(health.Readiness, name, check,
-		health.Dependency(),
-		health.Every(s.cfg.interval),
-		health.Timeout(s.cfg.timeout),
-		health.WithBreaker(gobreaker.Settings{
-			Timeout:     s.cfg.breakerOpen,
-			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
-		}))
+func (s *server) dependency(name string, check health.DependencyFunc) error {
+	return s.reg.Register(health.Readiness, name, check, health.CheckOptions{
+		Every:   s.cfg.interval,
+		Timeout: s.cfg.timeout,
+		Breaker: health.BreakerSettings{Failures: s.cfg.failures, Open: s.cfg.breakerOpen},
+	})
 }
 
 // errDialBreakerOpen refuses a dial while the Redis breaker is open.
@@ -169,7 +179,7 @@ var errDialBreakerOpen = errors.New("redis circuit breaker open: not dialing")
 // a dead Redis from every pod every second while the breaker is open. A
 // trial call finds the breaker half-open, so it dials.
 func (s *server) dialRedis(ctx context.Context, network, addr string) (net.Conn, error) {
-	if b := s.redisBreaker.Load(); b != nil && b.State() == gobreaker.StateOpen {
+	if s.breakerState("redis") == gobreaker.StateOpen {
 		s.dialsRefused.Add(1)
 		return nil, errDialBreakerOpen
 	}
@@ -186,7 +196,11 @@ func (s *server) counter() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.timeout)
 		defer cancel()
-		n, err := health.Call(b, func() (int64, error) { return s.rdb.Incr(ctx, "probekit:counter").Result() })
+		var n int64
+		err := b.Execute(func() (err error) {
+			n, err = s.rdb.Incr(ctx, "probekit:counter").Result()
+			return err
+		})
 		if err != nil {
 			s.unavailable(w, r, "redis", err)
 			return
@@ -202,17 +216,29 @@ func (s *server) now() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.timeout)
 		defer cancel()
-		t, err := health.Call(b, func() (time.Time, error) {
-			var t time.Time
-			err := s.pool.QueryRow(ctx, "SELECT now()").Scan(&t)
-			return t, err
-		})
+		var t time.Time
+		err := b.Execute(func() error { return s.pool.QueryRow(ctx, "SELECT now()").Scan(&t) })
 		if err != nil {
 			s.unavailable(w, r, "postgres", err)
 			return
 		}
 		writeText(w, http.StatusOK, t.UTC().Format(time.RFC3339Nano)+"\n")
 	})
+}
+
+// breakerState returns the state of the breaker of the dependency check
+// name (closed if there is none yet), an open breaker whose trial is due
+// counting as half-open: the next call through it is the trial.
+func (s *server) breakerState(name string) gobreaker.State {
+	for _, c := range s.reg.Latest(health.Readiness).Checks {
+		if c.Name == name && c.Breaker != nil {
+			if c.Breaker.State == gobreaker.StateOpen && !time.Now().Before(c.Breaker.NextTrial) {
+				return gobreaker.StateHalfOpen
+			}
+			return c.Breaker.State
+		}
+	}
+	return gobreaker.StateClosed
 }
 
 func (s *server) mustBreaker(name string) *health.Breaker {
@@ -227,7 +253,7 @@ func (s *server) mustBreaker(name string) *health.Breaker {
 // the breaker's opening was, and a log line per refused request would flood
 // the log during an outage. Errors stay in the log, never in the response.
 func (s *server) unavailable(w http.ResponseWriter, r *http.Request, dep string, err error) {
-	open := errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests)
+	open := errors.Is(err, health.ErrBreakerOpen)
 	msg := dep + " unavailable\n"
 	if open {
 		msg = dep + " unavailable (circuit breaker open)\n"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -17,9 +18,20 @@ func TestFlagDefaultsAreTheLibrarys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.addr != ":8080" || cfg.interval != defaultInterval || cfg.timeout != health.DefaultTimeout ||
-		cfg.breakerOpen != health.DefaultBreakerOpen || cfg.failures != health.DefaultBreakerFailures || cfg.details {
-		t.Errorf("defaults = %+v, want :8080, %v, and the health package's timeout and breaker defaults, no details", cfg, defaultInterval)
+	// What a registry makes of a dependency check that sets nothing.
+	reg := health.New()
+	defer reg.Close()
+	if err := reg.Register(health.Readiness, "dep", health.DependencyFunc(func(context.Context) error { return nil })); err != nil {
+		t.Fatal(err)
+	}
+	lib := reg.Contract().Checks[0]
+	want := config{addr: ":8080", interval: defaultInterval, timeout: time.Duration(lib.Timeout),
+		breakerOpen: time.Duration(lib.Breaker.Open), failures: lib.Breaker.Failures, drain: 5 * time.Second}
+	if cfg != want {
+		t.Errorf("defaults = %+v, want %+v: :8080, %v, and the health package's timeout and breaker defaults", cfg, want, defaultInterval)
+	}
+	if lib.Breaker.Jitter != breakerJitter {
+		t.Errorf("breakerJitter = %v, the health package's is %v", breakerJitter, lib.Breaker.Jitter)
 	}
 }
 

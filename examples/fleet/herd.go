@@ -28,6 +28,7 @@ func Herd(ctx context.Context, nw Network, p Params, pods int) (HerdMeasured, er
 	if err != nil {
 		return HerdMeasured{}, err
 	}
+	f.registered.Wait()
 	var breakers []*health.Breaker
 	for _, reg := range f.regs {
 		b, err := reg.Breaker("dependency")

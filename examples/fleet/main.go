@@ -6,6 +6,7 @@
 //	go run ./examples/fleet                 # the document's fleet
 //	go run ./examples/fleet -pods 200 -interval 5s
 //	go run ./examples/fleet -validate       # also run the scenarios for real
+//	go run ./examples/fleet -probe-contract # what a pod of scenario (c) registers
 //
 // The durations of the check and of the breaker default to the health
 // package's defaults, so the document's numbers follow the library.
@@ -29,6 +30,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/probekit/probekit/examples/internal/cli"
+	"github.com/probekit/probekit/health"
 )
 
 func main() {
@@ -47,6 +51,7 @@ type options struct {
 	scale    float64
 	warm     time.Duration
 	window   time.Duration
+	contract bool
 }
 
 func parse(args []string, errOut io.Writer) (options, error) {
@@ -56,12 +61,12 @@ func parse(args []string, errOut io.Writer) (options, error) {
 	fs.IntVar(&o.Pods, "pods", o.Pods, "pods in the fleet")
 	fs.DurationVar(&o.Period, "period", o.Period, "kubelet probe period (periodSeconds)")
 	fs.DurationVar(&o.ProbeTimeout, "probe-timeout", o.ProbeTimeout, "kubelet probe timeout (timeoutSeconds)")
-	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "check timeout (health.DefaultTimeout)")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "check timeout (the default of health.CheckOptions.Timeout)")
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "background check interval")
-	fs.Float64Var(&o.CheckJitter, "check-jitter", o.CheckJitter, "background check jitter (health.DefaultJitter)")
-	fs.DurationVar(&o.Open, "open", o.Open, "breaker open period (health.DefaultBreakerOpen)")
-	fs.Float64Var(&o.BreakerJitter, "breaker-jitter", o.BreakerJitter, "breaker trial jitter (health.BreakerJitter)")
-	fs.IntVar(&o.Failures, "failures", o.Failures, "consecutive failures that open the breaker (health.DefaultBreakerFailures)")
+	fs.Float64Var(&o.CheckJitter, "check-jitter", o.CheckJitter, "background check jitter (the health package's; -validate needs it)")
+	fs.DurationVar(&o.Open, "open", o.Open, "breaker open period (the default of health.BreakerSettings.Open)")
+	fs.Float64Var(&o.BreakerJitter, "breaker-jitter", o.BreakerJitter, "breaker trial jitter (the health package's; -validate needs it)")
+	fs.IntVar(&o.Failures, "failures", o.Failures, "consecutive failures that open the breaker (the default of health.BreakerSettings.Failures)")
 	fs.DurationVar(&o.RTT, "rtt", o.RTT, "how long a refused call holds a connection")
 	fs.DurationVar(&o.Spread, "spread", o.Spread, "how far apart application traffic opens the pods' breakers")
 	fs.BoolVar(&o.validate, "validate", false, "also run the scenarios with real registries against a blackholed listener (about 30 s)")
@@ -69,6 +74,7 @@ func parse(args []string, errOut io.Writer) (options, error) {
 	fs.Float64Var(&o.scale, "scale", 1.0/10, "time scale of the validation run")
 	fs.DurationVar(&o.warm, "warm", 50*time.Second, "validation: wait this long (model time, scaled by -scale) before measuring")
 	fs.DurationVar(&o.window, "window", 100*time.Second, "validation: measure the load this long, then spread the recoveries over as long (model time, scaled by -scale)")
+	cli.ContractFlag(fs, &o.contract)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -109,6 +115,9 @@ func run(args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.contract {
+		return printContract(out, o.Params)
+	}
 	printModel(out, o.Params)
 	if !o.validate {
 		return nil
@@ -122,6 +131,19 @@ func run(args []string, out, errOut io.Writer) error {
 	}
 	printValidation(out, o.Params, m, o.scale)
 	return nil
+}
+
+// printContract prints the probe contract of one pod of scenario (c), the
+// library's recommendation, as the flags set it up: a background
+// dependency check in readiness. The pods of a validation run are probed
+// in process, so it lists no routes, and they have no shutdown budget.
+func printContract(w io.Writer, p Params) error {
+	reg := health.New()
+	check, opts := podCheck(p, BackgroundBreaker, func(context.Context) error { return nil })
+	if err := reg.Register(health.Readiness, "dependency", check, opts); err != nil {
+		return errors.Join(err, reg.Close())
+	}
+	return errors.Join(cli.PrintContract(w, reg, cli.Extra{}), reg.Close())
 }
 
 func printModel(w io.Writer, p Params) {

@@ -4,8 +4,18 @@ import (
 	"math"
 	"slices"
 	"time"
+)
 
-	"github.com/probekit/probekit/health"
+// The health package's defaults for a background dependency check, which
+// Defaults takes so that the document's numbers follow the library; a
+// test compares them with what a registry reports. The jitters are not
+// options: a validation run can only use these.
+const (
+	libTimeout       = 500 * time.Millisecond // CheckOptions.Timeout
+	libCheckJitter   = 0.1                    // CheckOptions.Every: each wait is Every ± 10 %
+	libOpen          = 30 * time.Second       // BreakerSettings.Open
+	libBreakerJitter = 0.2                    // BreakerSettings.Open: each trial up to a fifth of Open later
+	libFailures      = 3                      // BreakerSettings.Failures
 )
 
 // Params describes a fleet of identical pods sharing one dependency.
@@ -45,12 +55,12 @@ func Defaults() Params {
 		Pods:          1000,
 		Period:        5 * time.Second,
 		ProbeTimeout:  time.Second,
-		Timeout:       health.DefaultTimeout,
+		Timeout:       libTimeout,
 		Interval:      10 * time.Second,
-		CheckJitter:   health.DefaultJitter,
-		Open:          health.DefaultBreakerOpen,
-		BreakerJitter: health.BreakerJitter,
-		Failures:      health.DefaultBreakerFailures,
+		CheckJitter:   libCheckJitter,
+		Open:          libOpen,
+		BreakerJitter: libBreakerJitter,
+		Failures:      libFailures,
 		RTT:           time.Millisecond,
 		Spread:        100 * time.Millisecond,
 	}
@@ -88,8 +98,8 @@ const (
 	OnRequestLiveToo
 	// BackgroundNoBreaker: a background check (Every), no breaker.
 	BackgroundNoBreaker
-	// BackgroundBreaker: a background dependency check (Every +
-	// Dependency), the library's recommendation.
+	// BackgroundBreaker: a background dependency check (a DependencyFunc
+	// with Every), the library's recommendation.
 	BackgroundBreaker
 	// OnRequestBreaker: a dependency check run by each probe, behind its
 	// breaker.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"math"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/probekit/probekit/health"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -48,6 +51,33 @@ func TestIrwinHallPeak(t *testing.T) {
 	for n, want := range map[int]float64{1: 1, 2: 1, 3: 0.75, 4: 2.0 / 3, 5: 115.0 / 192} {
 		if got := irwinHallPeak(n); !near(got, want) {
 			t.Errorf("irwinHallPeak(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestDefaultsAreTheLibrarys: the check's and the breaker's settings of
+// Defaults are what a registry makes of a background dependency check that
+// sets nothing else, as its contract states them.
+func TestDefaultsAreTheLibrarys(t *testing.T) {
+	p := Defaults()
+	reg := health.New()
+	defer reg.Close()
+	dep := health.DependencyFunc(func(context.Context) error { return nil })
+	if err := reg.Register(health.Readiness, "dep", dep, health.CheckOptions{Every: p.Interval}); err != nil {
+		t.Fatal(err)
+	}
+	c := reg.Contract().Checks[0]
+	if time.Duration(c.Timeout) != p.Timeout || time.Duration(c.Every) != p.Interval || c.Breaker == nil ||
+		time.Duration(c.Breaker.Open) != p.Open || c.Breaker.Jitter != p.BreakerJitter || c.Breaker.Failures != p.Failures {
+		t.Errorf("the library's check: %+v (breaker %+v); Defaults: %+v", c, c.Breaker, p)
+	}
+}
+
+// The jitters are the library's, so a validation run cannot use others.
+func TestValidateRefusesOtherJitters(t *testing.T) {
+	for _, p := range []Params{{CheckJitter: 0, BreakerJitter: libBreakerJitter}, {CheckJitter: libCheckJitter, BreakerJitter: 0.5}} {
+		if _, err := Validate(t.Context(), Pipes, p, 1, 0, time.Second, time.Second); err == nil || !strings.Contains(err.Error(), "not options") {
+			t.Errorf("Validate with jitters %g and %g: %v, want a refusal", p.CheckJitter, p.BreakerJitter, err)
 		}
 	}
 }

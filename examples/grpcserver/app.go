@@ -48,7 +48,7 @@ type app struct {
 // With cfg.upstream set, readiness also depends on that gRPC server's
 // health (service cfg.upstreamService), behind a circuit breaker.
 func newApp(logger *slog.Logger, cfg *config) (a *app, err error) {
-	reg := health.New(health.WithLogger(logger), health.StartNotReady(reasonNotReady))
+	reg := health.New(health.Options{Logger: logger, StartNotReady: reasonNotReady})
 	a = &app{reg: reg}
 	defer func() {
 		if err != nil {
@@ -65,8 +65,8 @@ func newApp(logger *slog.Logger, cfg *config) (a *app, err error) {
 		if err != nil {
 			return a, fmt.Errorf("-upstream: %w", err)
 		}
-		err = reg.Register(health.Readiness, "upstream", grpchealth.Check(a.upstream, cfg.upstreamService),
-			health.Dependency(), health.Timeout(cfg.upstreamTimeout))
+		err = reg.Register(health.Readiness, "upstream", grpchealth.Check(a.upstream, cfg.upstreamService), // a dependency
+			health.CheckOptions{Timeout: cfg.upstreamTimeout})
 		if err != nil {
 			return a, err
 		}

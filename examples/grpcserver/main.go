@@ -24,7 +24,8 @@
 //
 // Without step 2's ending of the Watch streams, a client watching health
 // would hold GracefulStop until -shutdown-timeout every time (grpc-go
-// issues #8776, #8882). See deployment.yaml for the Kubernetes side.
+// issues #8776, #8882). See deployment.yaml for the Kubernetes side, and
+// probe-contract.json (-probe-contract) for what its probes may rely on.
 package main
 
 import (
@@ -52,6 +53,7 @@ type config struct {
 	upstream           string
 	upstreamService    string
 	upstreamTimeout    time.Duration
+	printContract      bool
 }
 
 // Flag defaults. deployment.yaml repeats them in the container's args and
@@ -77,7 +79,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		"after the drain delay, how long in-flight calls and requests get to finish")
 	fs.StringVar(&cfg.upstream, "upstream", "", "gRPC `target` whose health readiness depends on (none if empty)")
 	fs.StringVar(&cfg.upstreamService, "upstream-service", "", "service `name` to ask -upstream about (\"\": the server as a whole)")
-	fs.DurationVar(&cfg.upstreamTimeout, "upstream-timeout", defaultUpstreamTimeout, "timeout of each health check of -upstream")
+	fs.DurationVar(&cfg.upstreamTimeout, "upstream-timeout", defaultUpstreamTimeout,
+		"timeout of each health check of -upstream (0: the health package's default, 500ms)")
+	cli.ContractFlag(fs, &cfg.printContract)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -92,7 +96,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 // run serves until ctx is done, then drains and shuts down. It prints
 // "grpcserver: http listening on ADDR" and then "grpcserver: grpc listening
-// on ADDR" on stdout once both listeners are open, and logs on stderr.
+// on ADDR" on stdout once both listeners are open, and logs on stderr. With
+// -probe-contract it prints the probe contract instead of listening.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
@@ -102,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a, err := newApp(logger, cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.printContract {
+		return printContract(stdout, a, cfg)
 	}
 	httpLn, err := net.Listen("tcp", cfg.httpAddr)
 	if err != nil {

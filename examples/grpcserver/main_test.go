@@ -36,10 +36,10 @@ func TestFlags(t *testing.T) {
 	assert.Contains(t, stderr.String(), "-grpc-addr")
 }
 
-// A zero -upstream-timeout is refused where the check is registered, at
-// start-up, not on every probe.
+// A negative -upstream-timeout is refused where the check is registered,
+// at start-up, not on every probe.
 func TestBadUpstreamTimeoutFailsAtStart(t *testing.T) {
-	err := run(context.Background(), []string{"-upstream=127.0.0.1:1", "-upstream-timeout=0s",
+	err := run(context.Background(), []string{"-upstream=127.0.0.1:1", "-upstream-timeout=-1s",
 		"-grpc-addr=127.0.0.1:0", "-http-addr=127.0.0.1:0"}, io.Discard, io.Discard)
 	assert.ErrorIs(t, err, health.ErrInvalidOption)
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/probekit/probekit/examples/internal/proctest"
 	"github.com/probekit/probekit/grpchealth/grpchealthtest"
-	"github.com/probekit/probekit/health"
 )
 
 // grpcAppSpec describes an example app probed with grpc: probes.
@@ -36,9 +35,8 @@ type grpcAppSpec struct {
 var grpcApps = map[string]grpcAppSpec{
 	"grpcserver": {
 		appSpec: appSpec{
-			pkg:          "./grpcserver",
-			checkTimeout: health.DefaultTimeout, // its only check's
-			drainFlag:    "drain-delay", drainDefault: 5 * time.Second,
+			pkg:       "./grpcserver",
+			drainFlag: "drain-delay", drainDefault: 5 * time.Second,
 			shutdownFlag: "shutdown-timeout", shutdownDefault: 10 * time.Second,
 		},
 		addrFlag: "grpc-addr",
@@ -123,7 +121,7 @@ func TestGRPCProbes(t *testing.T) {
 					return
 				}
 				checkGRPCProbes(t, c, spec)
-				checkShutdownBudget(t, pt.spec, c, spec.appSpec)
+				checkShutdownBudget(t, pt.spec, c, specFor(t, dir, spec.appSpec))
 				probeGRPCApp(t, spec, c)
 			})
 		}

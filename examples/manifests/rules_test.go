@@ -95,7 +95,7 @@ func TestRulesRejectBadSettings(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pt := seedPod(t)
-			spec := apps["seedapp"]
+			spec := specFor(t, "seedapp", apps["seedapp"])
 			c := &pt.spec.Containers[0]
 			tc.break_(&pt.spec, c, &spec)
 			var col collector
@@ -114,6 +114,6 @@ func TestRulesRejectBadSettings(t *testing.T) {
 func TestRulesAcceptSeedApp(t *testing.T) {
 	pt := seedPod(t)
 	var col collector
-	col.run(func() { checkContainer(&col, pt, pt.spec.Containers[0], apps["seedapp"]) })
+	col.run(func() { checkContainer(&col, pt, pt.spec.Containers[0], specFor(t, "seedapp", apps["seedapp"])) })
 	assert.Empty(t, col.msgs)
 }

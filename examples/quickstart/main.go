@@ -4,6 +4,9 @@
 // SIGTERM.
 //
 //	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres go run ./examples/quickstart -addr :8080
+//
+// With -probe-contract it prints its probe contract (probe-contract.json)
+// instead of listening.
 package main
 
 import (
@@ -23,11 +26,15 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/probekit/probekit/checks"
+	"github.com/probekit/probekit/contract"
+	"github.com/probekit/probekit/examples/internal/cli"
 	"github.com/probekit/probekit/health"
 )
 
 func main() {
 	addr := flag.String("addr", ":8080", "listen on this address")
+	var printContract bool
+	cli.ContractFlag(flag.CommandLine, &printContract)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -37,20 +44,28 @@ func main() {
 	}
 	defer db.Close()
 
-	reg := health.New(health.StartNotReady("warming up")) // readiness fails until SetReady(true)
+	reg := health.New(health.Options{StartNotReady: "warming up"}) // readiness fails until MarkReady()
 	defer reg.Close()
 
 	hb := checks.NewHeartbeat(time.Minute) // hb.Beat() from the work loop
 	if err := reg.Register(health.Liveness, "worker", hb.Check()); err != nil {
 		log.Fatal(err) // a bad name, option or check is refused here, at start-up
 	}
-	if err := reg.Register(health.Readiness, "postgres", checks.SQL(db),
-		health.Dependency(), health.Every(10*time.Second)); err != nil { // behind a breaker, in the background
+	if err := reg.Register(health.Readiness, "postgres", checks.SQL(db), // a dependency: behind a breaker
+		health.CheckOptions{Every: 10 * time.Second}); err != nil { // in the background
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	if err := reg.Mount(mux); err != nil { // "/", "/ready", "/livez", "/readyz", "/startupz", one path per check
 		log.Fatal(err)
+	}
+	if printContract { // the drain and shutdown below; no manifest, so no preStop
+		extra := cli.Extra{HTTPPort: cli.ListenPort(*addr), Shutdown: contract.Shutdown{
+			Drain: contract.Duration(5 * time.Second), Timeout: contract.Duration(10 * time.Second)}}
+		if err := cli.PrintContract(os.Stdout, reg, extra); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 
 	go work(ctx, hb)
@@ -65,7 +80,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}()
-	reg.SetReady(true) // warm-up done
+	reg.MarkReady() // warm-up done
 
 	<-ctx.Done()                                   // SIGTERM
 	reg.Drain(context.Background(), 5*time.Second) // readiness fails, liveness passes, still serving

@@ -34,13 +34,13 @@ func newRegistry(t *testing.T) *health.Registry {
 	t.Helper()
 	reg := health.New()
 	t.Cleanup(func() { assert.NoError(t, reg.Close()) })
-	require.NoError(t, reg.Register(health.Readiness, "postgres", func(context.Context) error { return nil }))
+	require.NoError(t, reg.Register(health.Readiness, "postgres", healthtest.Fixed(nil)))
 	return reg
 }
 
 // README, "Other routers".
 func mountOnChi(reg *health.Registry) (http.Handler, error) {
-	routes, err := reg.Routes(health.MountPrefix("/health"))
+	routes, err := reg.Routes(health.MountOptions{Prefix: "/health"})
 	if err != nil {
 		return nil, err
 	}
@@ -76,20 +76,29 @@ func findUser(ctx context.Context, reg *health.Registry, store userStore, id str
 	if err != nil {
 		return nil, err
 	}
-	user, err := health.Call(b, func() (*User, error) { return store.User(ctx, id) })
+	var user *User
+	err = b.Execute(func() (err error) {
+		user, err = store.User(ctx, id)
+		return err
+	})
 	return user, err
 }
 
 func TestTrafficThroughTheBreaker(t *testing.T) {
 	reg := health.New()
 	t.Cleanup(func() { assert.NoError(t, reg.Close()) })
-	require.NoError(t, reg.Register(health.Readiness, "postgres", func(context.Context) error { return nil }, health.Dependency()))
+	require.NoError(t, reg.Register(health.Readiness, "postgres", health.DependencyFunc(func(context.Context) error { return nil })))
 	u, err := findUser(t.Context(), reg, userStore{}, "42")
 	require.NoError(t, err)
 	assert.Equal(t, "42", u.ID)
-	b, err := reg.Breaker("postgres")
-	require.NoError(t, err)
-	assert.False(t, b.LastSuccess().IsZero(), "the call went through the breaker")
+	var pg health.CheckResult
+	for _, c := range reg.Latest(health.Readiness).Checks {
+		if c.Name == "postgres" {
+			pg = c
+		}
+	}
+	require.NotNil(t, pg.Breaker, "postgres is a dependency check")
+	assert.False(t, pg.Breaker.LastSuccess.IsZero(), "the call went through the breaker (no probe has run the check)")
 }
 
 // README, "Testing your wiring".
@@ -98,7 +107,7 @@ func TestNotReadyTakesPodOutOfRotation(t *testing.T) {
 	mux := http.NewServeMux()
 	require.NoError(t, reg.Mount(mux))
 	healthtest.WaitStatus(t, reg, health.Readiness, health.StatusPass)
-	reg.SetReady(false)
+	reg.MarkNotReady("maintenance")
 	healthtest.AssertStatus(t, mux, "/ready", http.StatusServiceUnavailable)
 	healthtest.AssertStatus(t, mux, "/", http.StatusOK) // liveness is unaffected
 }
@@ -117,8 +126,8 @@ var prometheusRegistry = sync.OnceValue(setUpPrometheus)
 
 func TestPrometheusSetUp(t *testing.T) {
 	reg := prometheusRegistry()
-	if err := reg.Register(health.Readiness, "postgres", func(context.Context) error { return nil }); err != nil {
-		require.ErrorIs(t, err, health.ErrDuplicateName) // a second run of the test
+	if err := reg.Register(health.Readiness, "postgres", healthtest.Fixed(nil)); err != nil {
+		require.ErrorIs(t, err, health.ErrInvalidName) // taken: a second run of the test
 	}
 	_, err := reg.Check(t.Context(), health.Readiness)
 	require.NoError(t, err)
@@ -156,7 +165,7 @@ func serveGRPCHealth(reg *health.Registry, grpcServer *grpc.Server, paymentsConn
 		return nil, err
 	}
 	healthpb.RegisterHealthServer(grpcServer, hs) // google.golang.org/grpc/health/grpc_health_v1
-	err = reg.Register(health.Readiness, "payments", grpchealth.Check(paymentsConn, "payments.v1.Payments"), health.Dependency())
+	err = reg.Register(health.Readiness, "payments", grpchealth.Check(paymentsConn, "payments.v1.Payments"))
 	return hs, err
 }
 

@@ -25,7 +25,7 @@ import (
 //   - Leave out chi's RedirectSlashes (it answers "/ready/" with a 301) and
 //     StripSlashes (it answers "/ready/" as "/ready"): "/ready/" must stay
 //     a 404.
-func Chi(reg *health.Registry, opts ...health.MountOption) (http.Handler, error) {
+func Chi(reg *health.Registry, opts ...health.MountOptions) (http.Handler, error) {
 	routes, err := reg.Routes(opts...)
 	if err != nil {
 		return nil, err

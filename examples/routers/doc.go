@@ -10,8 +10,8 @@
 //	/livez/{check} /readyz/{check} /startupz/{check}  one entry each
 //	/hello              the application (GET and HEAD)
 //
-// Mount options (health.MountPrefix, health.MountPaths) move or thin out
-// the health routes the same way on every router.
+// Mount options (health.MountOptions: Prefix, Paths) move or thin out the
+// health routes the same way on every router.
 //
 // ServeMux takes the routes from reg.Mount. The other routers register the
 // handlers of reg.Routes: each Route gives a literal Path and, for

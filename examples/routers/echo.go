@@ -27,13 +27,13 @@ import (
 //     routers do. No echo 405 can happen on a health path, since Any
 //     takes every method.
 //   - Do not wrap reg.Handler(g) in a ":check" route: it answers for the
-//     whole group whatever the path. Use the per-check Route, or
-//     reg.CheckHandler for one fixed entry.
+//     whole group whatever the path. Use the per-check Route (its handler
+//     reads the entry's name from the URL path).
 //   - Leave out echo's AddTrailingSlash and RemoveTrailingSlash
 //     middleware: with a RedirectCode they redirect; without one they
 //     rewrite the path, so that "/ready/" answers as "/ready" (Remove) or
 //     "/ready" becomes "/ready/", a 404 (Add).
-func Echo(reg *health.Registry, opts ...health.MountOption) (http.Handler, error) {
+func Echo(reg *health.Registry, opts ...health.MountOptions) (http.Handler, error) {
 	routes, err := reg.Routes(opts...)
 	if err != nil {
 		return nil, err

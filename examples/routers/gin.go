@@ -25,12 +25,12 @@ import (
 //   - gin sets no r.PathValue and its ":check" is only in c.Param; the
 //     per-check handlers read the URL path, so they need neither.
 //   - Do not wrap reg.Handler(g) in a ":check" route: it answers for the
-//     whole group whatever the path. Use the per-check Route, or
-//     reg.CheckHandler for one fixed entry.
+//     whole group whatever the path. Use the per-check Route (its handler
+//     reads the entry's name from the URL path).
 //   - gin's own 404 body is "404 page not found" without a newline and
 //     with Content-Type "text/plain": NoRoute serves net/http's 404
 //     instead, as the other routers do.
-func Gin(reg *health.Registry, opts ...health.MountOption) (http.Handler, error) {
+func Gin(reg *health.Registry, opts ...health.MountOptions) (http.Handler, error) {
 	routes, err := reg.Routes(opts...)
 	if err != nil {
 		return nil, err

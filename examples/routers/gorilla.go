@@ -19,7 +19,7 @@ import (
 //   - Methods(GET) alone answers HEAD with a 405: name HEAD too.
 //   - Like ServeMux, gorilla/mux redirects (301) a path that is not clean
 //     ("//ready") unless SkipClean is set.
-func Gorilla(reg *health.Registry, opts ...health.MountOption) (http.Handler, error) {
+func Gorilla(reg *health.Registry, opts ...health.MountOptions) (http.Handler, error) {
 	routes, err := reg.Routes(opts...)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 // others must answer like.
 var constructors = []struct {
 	name string
-	new  func(*health.Registry, ...health.MountOption) (http.Handler, error)
+	new  func(*health.Registry, ...health.MountOptions) (http.Handler, error)
 }{
 	{"ServeMux", ServeMux},
 	{"chi", Chi},
@@ -38,8 +38,8 @@ var constructors = []struct {
 // groupEntries are the entries of each group in the test's registry: its
 // own switches and views, and the checks newRegistry registers.
 var groupEntries = map[health.Group][]string{
-	health.Liveness:  {health.EntryAlive, "goroutines"},
-	health.Readiness: {health.EntryReady, health.EntryLiveness, health.EntryStartup, "cache", "db"},
+	health.Liveness:  {"alive", "goroutines"},
+	health.Readiness: {"ready", "liveness", "startup", "cache", "db"},
 	health.Startup:   {"warmup"},
 }
 
@@ -157,19 +157,19 @@ func requestSet(t *testing.T, routes []health.Route, prefix string, all bool) []
 func TestRoutersAnswerAlike(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		opts   []health.MountOption
+		opts   []health.MountOptions
 		routes int    // how many routes reg.Routes gives
 		prefix string // the one in opts
 		extra  []request
 	}{
 		{name: "default", routes: 8},
-		{name: "prefix", opts: []health.MountOption{health.MountPrefix("/health")}, routes: 8, prefix: "/health", extra: []request{
+		{name: "prefix", opts: []health.MountOptions{{Prefix: "/health"}}, routes: 8, prefix: "/health", extra: []request{
 			// Without the prefix, nothing of the registry's is served.
 			{method: http.MethodGet, target: "/", want: http.StatusNotFound, body: routerNotFound},
 			{method: http.MethodGet, target: "/ready", want: http.StatusNotFound, body: routerNotFound},
 			{method: http.MethodGet, target: "/readyz/db", want: http.StatusNotFound, body: routerNotFound},
 		}},
-		{name: "paths", opts: []health.MountOption{health.MountPaths("/", "/readyz/{check}")}, routes: 2, extra: []request{
+		{name: "paths", opts: []health.MountOptions{{Paths: []string{"/", "/readyz/{check}"}}}, routes: 2, extra: []request{
 			// Only the paths asked for are served.
 			{method: http.MethodGet, target: "/ready", want: http.StatusNotFound, body: routerNotFound},
 			{method: http.MethodGet, target: "/readyz", want: http.StatusNotFound, body: routerNotFound},
@@ -215,7 +215,7 @@ func TestRoutersAnswerAlike(t *testing.T) {
 
 // startAll starts each router on its own loopback server, all serving reg
 // with the same options, in the order of constructors.
-func startAll(t *testing.T, reg *health.Registry, opts ...health.MountOption) []*httptest.Server {
+func startAll(t *testing.T, reg *health.Registry, opts ...health.MountOptions) []*httptest.Server {
 	t.Helper()
 	servers := make([]*httptest.Server, len(constructors))
 	for i, c := range constructors {
@@ -244,9 +244,9 @@ func TestRouterRedirects(t *testing.T) {
 		{"/health", "", nil}, // Mount guards the bare prefix: no redirect
 	} {
 		reg := newRegistry(t)
-		var opts []health.MountOption
+		var opts []health.MountOptions
 		if strings.HasPrefix(tc.target, "/health") {
-			opts = append(opts, health.MountPrefix("/health"))
+			opts = append(opts, health.MountOptions{Prefix: "/health"})
 		}
 		for i, srv := range startAll(t, reg, opts...) {
 			name := constructors[i].name

@@ -18,11 +18,11 @@ import (
 //     other routers'.
 //   - ServeMux itself redirects a path that is not clean ("//ready",
 //     "/readyz/../ready") to the clean one, before any handler runs.
-//   - Under MountPrefix("/health") it also redirects "/health" to
-//     "/health/" (liveness), since a pattern "/health/{$}" exists and
-//     "/health" has none: serve something at "/health" yourself if that
-//     redirect must not happen.
-func ServeMux(reg *health.Registry, opts ...health.MountOption) (http.Handler, error) {
+//   - Under MountOptions{Prefix: "/health"}, ServeMux would redirect
+//     "/health" to "/health/" (liveness), a pattern "/health/{$}" existing
+//     and "/health" having none; Mount registers "/health" as a 404 to
+//     prevent it (TestRouterRedirects).
+func ServeMux(reg *health.Registry, opts ...health.MountOptions) (http.Handler, error) {
 	mux := http.NewServeMux()
 	if err := reg.Mount(mux, opts...); err != nil {
 		return nil, err

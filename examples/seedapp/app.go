@@ -9,6 +9,7 @@ import (
 
 	"github.com/probekit/probekit/checks"
 	"github.com/probekit/probekit/health"
+	"github.com/probekit/probekit/statuspage"
 )
 
 // maxGoroutines is far above what this app runs under any load it can
@@ -30,13 +31,13 @@ type app struct {
 //	/ready            readiness: 503 until /make_ready, and while draining
 //	/make_ready       GET or POST: turn readiness on
 //	/make_not_ready   GET or POST: turn readiness off
+//	/statusz/         the status page, from the pod itself only
 //
 // plus /livez, /readyz, /startupz and the per-check paths of health.Mount.
 func newApp(logger *slog.Logger) (*app, error) {
-	reg := health.New(
-		health.WithLogger(logger),
-		health.StartNotReady(reasonNotReady),
-	)
+	reg := health.New(health.Options{Logger: logger, StartNotReady: reasonNotReady})
+	// The page records from the start, so it is made before the checks.
+	page := statuspage.New(reg, statuspage.Options{Authorize: fromThePod})
 	// Liveness looks at the process only: a restart cures a goroutine
 	// leak, and nothing outside the process can fail it.
 	if err := reg.Register(health.Liveness, "goroutines", checks.Goroutines(maxGoroutines)); err != nil {
@@ -49,5 +50,6 @@ func newApp(logger *slog.Logger) (*app, error) {
 	a := &app{reg: reg, handler: mux}
 	mux.Handle("/make_ready", readyswitch.Handler(reg, true, "ready: /ready now answers 200"))
 	mux.Handle("/make_not_ready", readyswitch.Handler(reg, false, "not ready: /ready now answers 503"))
+	mux.Handle("/statusz/", http.StripPrefix("/statusz", page))
 	return a, nil
 }

@@ -6,6 +6,7 @@
 //
 //	go run ./examples/seedapp              # serves on :5000
 //	go run ./examples/seedapp -addr 127.0.0.1:8080
+//	go run ./examples/seedapp -probe-contract  # prints probe-contract.json
 //
 // On SIGTERM it fails readiness at once, keeps serving for -drain-delay while
 // endpoints are updated, then shuts the server down (see examples/shutdown).
@@ -23,6 +24,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/probekit/probekit/contract"
 	"github.com/probekit/probekit/examples/internal/cli"
 )
 
@@ -33,6 +35,7 @@ type config struct {
 	addr            string
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
+	printContract   bool
 }
 
 // Flag defaults. deployment.yaml repeats them in the container's args and
@@ -43,6 +46,10 @@ const (
 	defaultShutdownTimeout = 10 * time.Second
 )
 
+// preStop is the preStop sleep of deployment.yaml, which the probe contract
+// declares with the drain delay and the shutdown timeout.
+const preStop = 10 * time.Second
+
 func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	cfg := new(config)
 	fs := flag.NewFlagSet("seedapp", flag.ContinueOnError)
@@ -52,12 +59,14 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 		"after SIGTERM, how long to keep serving with readiness failing, so that endpoints stop sending traffic first")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout,
 		"after the drain delay, how long in-flight requests get to finish")
+	cli.ContractFlag(fs, &cfg.printContract)
 	return fs, cfg
 }
 
 // run serves until ctx is done, then drains and shuts down. It prints
 // "seedapp listening on ADDR" on stdout once the listener is open, and logs
-// on stderr.
+// on stderr. With -probe-contract it prints the probe contract instead of
+// listening.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfg := newFlags(stderr)
 	if err := fs.Parse(args); err != nil {
@@ -71,6 +80,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a, err := newApp(logger)
 	if err != nil {
 		return err
+	}
+	if cfg.printContract {
+		return errors.Join(cli.PrintContract(stdout, a.reg, cli.Extra{
+			HTTPPort: cli.ListenPort(cfg.addr),
+			Shutdown: contract.Shutdown{
+				PreStop: contract.Duration(preStop),
+				Drain:   contract.Duration(cfg.drainDelay),
+				Timeout: contract.Duration(cfg.shutdownTimeout),
+			},
+		}), a.reg.Close())
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -12,7 +12,8 @@
 //
 // Routes: "/" liveness, "/ready" readiness, "/work" a request that takes
 // -work-time, "/watch" a long poll that ends when the server shuts down.
-// See README.md for the Kubernetes timeline.
+// With -probe-contract it prints its probe contract (probe-contract.json)
+// instead of listening. See README.md for the Kubernetes timeline.
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 
 	"github.com/probekit/probekit/examples/internal/cli"
 
+	"github.com/probekit/probekit/contract"
 	"github.com/probekit/probekit/health"
 )
 
@@ -39,6 +41,7 @@ type config struct {
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 	workTime        time.Duration
+	printContract   bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -51,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second,
 		"after the drain delay, how long in-flight requests get to finish")
 	fs.DurationVar(&cfg.workTime, "work-time", 20*time.Millisecond, "how long a request to /work takes")
+	cli.ContractFlag(fs, &cfg.printContract)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -65,14 +69,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 // run serves until ctx is done, then shuts down gracefully. It prints
 // "shutdown listening on ADDR" on stdout once the listener is open; the
-// phases of the shutdown are logged on stderr.
+// phases of the shutdown are logged on stderr. With -probe-contract it
+// prints the probe contract instead of listening.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	reg := health.New(health.WithLogger(logger))
+	reg := health.New(health.Options{Logger: logger})
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second}
 	mux := http.NewServeMux()
 	if err := reg.Mount(mux); err != nil {
@@ -81,6 +86,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mux.Handle("GET /work", work(cfg.workTime))
 	mux.Handle("GET /watch", watch(srv))
 	srv.Handler = mux
+	if cfg.printContract { // no manifest, so no preStop
+		return errors.Join(cli.PrintContract(stdout, reg, cli.Extra{
+			HTTPPort: cli.ListenPort(cfg.addr),
+			Shutdown: contract.Shutdown{Drain: contract.Duration(cfg.drainDelay), Timeout: contract.Duration(cfg.shutdownTimeout)},
+		}), reg.Close())
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -23,9 +23,11 @@ import (
 
 // Options configures a Service.
 type Options struct {
-	// DB checks the database; in production checks.SQL(db), in tests
-	// whatever the test controls. Nil means the service has no database.
-	DB health.CheckFunc
+	// DB checks the database, another process: a dependency check, such
+	// as checks.SQL(db) in production and, in tests, a
+	// health.DependencyFunc the test controls. Nil means the service has no
+	// database.
+	DB health.Checker
 	// CacheCheckEvery is how often the background cache check runs; zero
 	// means every second. Tests make it short so that WaitStatus returns
 	// quickly; they never need to sleep for it.
@@ -53,10 +55,10 @@ func New(opts Options) (*Service, error) {
 	reg := s.Health
 	err := errors.Join(
 		reg.Register(health.Liveness, "goroutines", checks.Goroutines(10000)),
-		reg.Register(health.Readiness, "cache", s.cacheLoaded, health.Every(every)),
+		reg.Register(health.Readiness, "cache", health.CheckFunc(s.cacheLoaded), health.CheckOptions{Every: every}),
 	)
 	if opts.DB != nil {
-		err = errors.Join(err, reg.Register(health.Readiness, "db", opts.DB, health.Dependency()))
+		err = errors.Join(err, reg.Register(health.Readiness, "db", opts.DB))
 	}
 	mux := http.NewServeMux()
 	err = errors.Join(err, reg.Mount(mux))

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // newService returns a service whose cache check runs every few
 // milliseconds, closed when the test ends.
-func newService(t *testing.T, db health.CheckFunc) *testingexample.Service {
+func newService(t *testing.T, db health.Checker) *testingexample.Service {
 	t.Helper()
 	s, err := testingexample.New(testingexample.Options{DB: db, CacheCheckEvery: 5 * time.Millisecond})
 	require.NoError(t, err)
@@ -32,7 +32,7 @@ func newService(t *testing.T, db health.CheckFunc) *testingexample.Service {
 }
 
 // readyService returns a service that has settled ready.
-func readyService(t *testing.T, db health.CheckFunc) *testingexample.Service {
+func readyService(t *testing.T, db health.Checker) *testingexample.Service {
 	t.Helper()
 	s := newService(t, db)
 	s.WarmCache()
@@ -53,17 +53,17 @@ func TestCacheCheckSettles(t *testing.T) {
 	healthtest.AssertStatus(t, s.Handler(), "/ready", http.StatusOK)
 }
 
-// SetReady(false) takes the service out of rotation; liveness does not
-// care, and the application still answers.
-func TestSetReadyFalseTakesItOutOfRotation(t *testing.T) {
+// MarkNotReady takes the service out of rotation; liveness does not care,
+// and the application still answers.
+func TestMarkNotReadyTakesItOutOfRotation(t *testing.T) {
 	s := readyService(t, nil)
-	s.Health.SetReady(false)
+	s.Health.MarkNotReady("maintenance")
 	r := healthtest.AssertStatus(t, s.Handler(), "/ready", http.StatusServiceUnavailable)
-	assert.Equal(t, "fail", r.Checks[health.EntryReady].Status)
+	assert.Equal(t, "fail", r.Checks["ready"].Status)
 	healthtest.AssertStatus(t, s.Handler(), "/", http.StatusOK)
 	healthtest.AssertStatus(t, s.Handler(), "/items", http.StatusOK)
 
-	s.Health.SetReady(true)
+	s.Health.MarkReady()
 	healthtest.AssertStatus(t, s.Handler(), "/ready", http.StatusOK)
 }
 
@@ -73,28 +73,28 @@ func TestMarkBrokenFailsLiveness(t *testing.T) {
 	s := readyService(t, nil)
 	s.Health.MarkBroken("worker deadlocked")
 	r := healthtest.AssertStatus(t, s.Handler(), "/", http.StatusServiceUnavailable)
-	assert.Equal(t, "fail", r.Checks[health.EntryAlive].Status)
-	assert.Equal(t, "reason withheld", r.Checks[health.EntryAlive].Output, "reasons stay out of HTTP")
+	assert.Equal(t, "fail", r.Checks["alive"].Status)
+	assert.Equal(t, "reason withheld", r.Checks["alive"].Output, "reasons stay out of HTTP")
 	r = healthtest.AssertStatus(t, s.Handler(), "/ready", http.StatusServiceUnavailable)
-	assert.Equal(t, "fail", r.Checks[health.EntryLiveness].Status)
+	assert.Equal(t, "fail", r.Checks["liveness"].Status)
 
 	// In-process, the reason is there to assert on.
 	rep, err := s.Health.Check(t.Context(), health.Liveness)
 	require.NoError(t, err)
 	for _, c := range rep.Checks {
-		if c.Name == health.EntryAlive {
+		if c.Name == "alive" {
 			assert.ErrorIs(t, c.Err, health.ErrBroken)
 			assert.ErrorContains(t, c.Err, "worker deadlocked")
 		}
 	}
 }
 
-// A database outage, played by a Switch: readiness fails, liveness does
-// not (a restart would not bring the database back), and the failure shows
-// on the check's own path.
+// A database outage, played by a Switch registered as a dependency:
+// readiness fails, liveness does not (a restart would not bring the
+// database back), and the failure shows on the check's own path.
 func TestDatabaseOutageFailsReadinessOnly(t *testing.T) {
 	var db healthtest.Switch
-	s := readyService(t, db.Check)
+	s := readyService(t, health.DependencyFunc(db.Check))
 
 	db.Set(errors.New("dial tcp 10.0.0.5:5432: connection refused"))
 	r := healthtest.AssertStatus(t, s.Handler(), "/ready", http.StatusServiceUnavailable)
@@ -112,9 +112,16 @@ func TestDatabaseOutageFailsReadinessOnly(t *testing.T) {
 // without calling the database at all.
 func TestBreakerSparesTheDatabase(t *testing.T) {
 	var db healthtest.Switch
-	s := readyService(t, db.Check)
+	s := readyService(t, health.DependencyFunc(db.Check))
+	failures := 0 // how many open the breaker: the default, which the contract states
+	for _, c := range s.Health.Contract().Checks {
+		if c.Name == "db" {
+			failures = c.Breaker.Failures
+		}
+	}
+	require.Positive(t, failures)
 	db.Set(errors.New("timeout"))
-	for range health.DefaultBreakerFailures {
+	for range failures {
 		healthtest.AssertStatus(t, s.Handler(), "/readyz/db", http.StatusServiceUnavailable)
 	}
 	runs := db.Runs()

@@ -1,5 +1,7 @@
-// Package cli is the main function the examples share: run the program
-// until SIGTERM or SIGINT, and let a second signal kill it at once.
+// Package cli is what the examples' main packages share: Main runs the
+// program until SIGTERM or SIGINT and lets a second signal kill it at once;
+// ContractFlag and PrintContract give every program its -probe-contract
+// flag.
 package cli
 
 import (

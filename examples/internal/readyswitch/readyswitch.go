@@ -22,7 +22,7 @@ func Handler(reg *health.Registry, ready bool, message string) http.Handler {
 			return
 		}
 		if ready {
-			reg.SetReady(true)
+			reg.MarkReady()
 		} else {
 			reg.MarkNotReady("made not ready by /make_not_ready")
 		}
