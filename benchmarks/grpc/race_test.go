@@ -1,0 +1,5 @@
+//go:build race
+
+package grpcbench_test
+
+const raceEnabled = true
