@@ -1,6 +1,7 @@
 package redact_test
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -66,9 +67,19 @@ var forms = []func(user, pw, host string) string{
 		}
 		return "Server=" + host + ";User Id=" + user + ";Password=" + pw + ";Database=app"
 	},
-	// An Authorization header.
+	// JSON, as a config dump or a response body shows it.
 	func(user, pw, host string) string {
-		if strings.ContainsAny(pw, " \t\n\r,;&") {
+		b, err := json.Marshal(map[string]string{"host": host, "user": user, "password": pw})
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	},
+	// An Authorization header: HTTP refuses control characters in a
+	// header value, and a token (RFC 6750's token68) holds no blank, ',',
+	// ';' or '&'.
+	func(user, pw, host string) string {
+		if strings.ContainsFunc(pw, func(r rune) bool { return r < ' ' || r == 0x7f || strings.ContainsRune(" ,;&", r) }) {
 			return ""
 		}
 		return "Authorization: Bearer " + pw
@@ -123,7 +134,10 @@ func FuzzRedact(f *testing.F) {
 			return
 		}
 		without := wrappers[int(wrap)%len(wrappers)](forms[int(form)%len(forms)](user, "", host))
-		for _, written := range []string{pw, url.QueryEscape(pw), url.PathEscape(pw)} {
+		// A part of the password is a leak too: each run of it between
+		// blanks and punctuation, where a rule might stop early.
+		pieces := strings.FieldsFunc(pw, func(r rune) bool { return r <= ' ' || strings.ContainsRune(";,&:@/'\"()", r) })
+		for _, written := range append([]string{pw, url.QueryEscape(pw), url.PathEscape(pw)}, pieces...) {
 			if len(written) < 8 || strings.Contains(without, written) || strings.Contains(redact.Mask+redact.Mask, written) ||
 				strings.Contains(user, written) || strings.Contains(host, written) {
 				continue

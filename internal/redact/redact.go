@@ -29,20 +29,34 @@ const Mask = "xxxxx"
 const secretKey = `[A-Za-z0-9_.\-]*(?i:pass|pwd|secret|token|key|signature|sig|credential|auth)[A-Za-z0-9_.\-]*`
 
 // quotedValue is a value in single or double quotes, with backslash
-// escapes as libpq allows them.
-const quotedValue = `'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?`
+// escapes as libpq allows them, perhaps quoted again (%q doubles every
+// backslash and writes " as \"). Inside it a quote closes the value only
+// after a run of backslashes whose length is a multiple of four: an odd run
+// escapes the quote in libpq, a run of two is an escaped quote quoted again,
+// and where the two readings differ the value is read on, hiding more.
+const quotedValue = singleQuoted + `|` + doubleQuoted
+
+const (
+	singleQuoted = `\\*'(?:[^'\\]|\\+[^'\\]|\\{4}|(?:\\{4})*\\{1,3}')*'?`
+	doubleQuoted = `\\*"(?:[^"\\]|\\+[^"\\]|\\{4}|(?:\\{4})*\\{1,3}")*"?`
+)
 
 // authScheme is the scheme word of an Authorization value, hidden with it.
 const authScheme = `(?:(?i:bearer|basic|digest|token|negotiate)\s+)?`
 
 var (
-	// key=value pairs, in libpq keyword/value DSNs (spaces around '='
-	// allowed), query strings, ADO.NET connection strings and flags. An
-	// unquoted value runs to the next blank or ';': a libpq value may hold
-	// '&', so a query string's next parameters are hidden too.
-	keyValue = regexp.MustCompile(`(` + secretKey + `\s*=\s*)` + authScheme + `(` + quotedValue + `|[^\s;]+)`)
+	// key=value pairs. After a ';' (ADO.NET and Azure connection strings)
+	// an unquoted value runs to the next ';' and may hold blanks. Elsewhere
+	// (libpq keyword/value DSNs, with spaces around '=' allowed, query
+	// strings, flags) it runs to the next blank: a libpq value may hold ';'
+	// and '&', so a query string's next parameters are hidden too. An
+	// ADO.NET string that starts with its password is read the libpq way,
+	// hiding the pairs after it as well.
+	keyValue = regexp.MustCompile(`(;\s*` + secretKey + `\s*=\s*)` + authScheme + `(?:` + quotedValue + `|[^;]+)` +
+		`|(` + secretKey + `\s*=\s*)` + authScheme + `(?:` + quotedValue + `|\S+)`)
 	// "key": "value" pairs in JSON.
-	jsonPair = regexp.MustCompile(`("` + secretKey + `"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,}]+)`)
+	// The quotes around the key may be escaped (JSON quoted in an error).
+	jsonPair = regexp.MustCompile(`(\\*"` + secretKey + `\\*"\s*:\s*)(` + doubleQuoted + `|[^\s,}]+)`)
 	// key: value in logs and YAML ("password: hunter2"); the blank after
 	// the colon tells it from a URL's user:password.
 	colonPair = regexp.MustCompile(`(?i)(\b(?:password|passwd|pwd|secret|token|api[_-]?key|authorization)\s*:\s+)` + authScheme + `(` + quotedValue + `|[^\s,;]+)`)
@@ -69,7 +83,7 @@ func String(s string) string {
 	// value is hidden with the rest of it.
 	if hasSecretWord(s) {
 		if strings.IndexByte(s, '=') >= 0 {
-			s = keyValue.ReplaceAllString(s, "${1}"+Mask)
+			s = keyValue.ReplaceAllString(s, "${1}${2}"+Mask)
 		}
 		if strings.IndexByte(s, '"') >= 0 && strings.IndexByte(s, ':') >= 0 {
 			s = jsonPair.ReplaceAllString(s, "${1}\""+Mask+"\"")
@@ -262,10 +276,14 @@ func mysqlUserinfo(s string) string {
 		if i := strings.LastIndex(span, "://"); i >= 0 && !strings.ContainsFunc(span[i:], func(r rune) bool { return r < 0x80 && urlEnd(byte(r)) }) {
 			continue // a URL's userinfo, which urlUserinfo has hidden
 		}
-		b.WriteString(s[prev:start])
 		if i := strings.IndexByte(span, ':'); i >= 0 {
-			b.WriteString(span[:i+1] + Mask)
+			b.WriteString(s[prev:start] + span[:i+1] + Mask)
+		} else if i := userColon(s, prev, start); i >= 0 {
+			// What looked like the DSN's start (a quote, '=') was inside
+			// the password: hide from the user's ':' on.
+			b.WriteString(s[prev:i+1] + Mask)
 		} else {
+			b.WriteString(s[prev:start])
 			// No user:password split: hide the word before the '@', which
 			// may be a password as much as a user name.
 			j := strings.LastIndexAny(span, " \t") + 1
@@ -275,6 +293,17 @@ func mysqlUserinfo(s string) string {
 	}
 	b.WriteString(s[prev:])
 	return b.String()
+}
+
+// userColon returns the index of the nearest ':' before start on the same
+// line, not before from, that is not the ": " of a wrapped error, or -1.
+func userColon(s string, from, start int) int {
+	for i := start - 1; i >= from && s[i] != '\n'; i-- {
+		if s[i] == ':' && s[i+1] != ' ' {
+			return i
+		}
+	}
+	return -1
 }
 
 // dsnStart returns where the DSN that ends at at begins, not before from.

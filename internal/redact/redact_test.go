@@ -3,6 +3,7 @@ package redact_test
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,9 +57,20 @@ func TestString(t *testing.T) {
 		{name: "SAS signature", in: "https://acct.blob.core.windows.net/c?sv=2022&sig=SECRET", want: "https://acct.blob.core.windows.net/c?sv=2022&sig=xxxxx"},
 		{name: "libpq", in: "host=db user=app password=SECRET dbname=app", want: "host=db user=app password=xxxxx dbname=app"},
 		{name: "libpq spaces around =", in: "host=db password = SECRET dbname=app", want: "host=db password = xxxxx dbname=app"},
-		{name: "libpq quoted with escapes", in: `host=db password='a b\' SECRET \\' dbname=app`, want: "host=db password=xxxxx dbname=app", secrets: []string{"SECRET", "a b"}},
+		{name: "libpq quoted with escapes", in: `host=db password='a b\' SECRET \\' dbname=app`, want: "host=db password=xxxxx", secrets: []string{"SECRET", "a b"}},
+		// \\' is an escaped backslash closing the value, or an escaped quote
+		// quoted again by %q: no telling, so the rest is hidden too.
+		{name: "libpq quoted, quoted again", in: strconv.Quote(`host=db password='it\'s SE CRET' dbname=app`),
+			want: `"host=db password=xxxxx`, secrets: []string{"SE", "CRET"}},
+		{name: "JSON quoted again", in: "bad body " + strconv.Quote(`{"user":"app","password":"SE\"CRET"}`),
+			want: `bad body "{\"user\":\"app\",\"password\":"xxxxx"`, secrets: []string{"SE", "CRET"}},
+		{name: "ADO.NET quoted again", in: strconv.Quote(`Server=db;Password="SE;CRET";Database=app`),
+			want: `"Server=db;Password=xxxxx`, secrets: []string{"SE", "CRET"}},
 		{name: "libpq double-quoted", in: `password="SE CRET" user=app`, want: "password=xxxxx user=app", secrets: []string{"SE CRET", "CRET"}},
 		{name: "libpq & in unquoted value", in: "password=a&SECRET host=db", want: "password=xxxxx host=db"},
+		{name: "libpq ; in unquoted value", in: "host=db password=SE;CRET dbname=app", want: "host=db password=xxxxx dbname=app", secrets: []string{"SE", "CRET"}},
+		{name: "ADO.NET, blank in password", in: "Server=db;Password=SE CRET;Database=app", want: "Server=db;Password=xxxxx;Database=app", secrets: []string{"SE", "CRET"}},
+		{name: "ADO.NET, password first (read as libpq)", in: "Password=SECRET;Database=app", want: "Password=xxxxx"},
 		{name: "PGPASSWORD", in: "PGPASSWORD=SECRET psql", want: "PGPASSWORD=xxxxx psql"},
 		{name: "ADO.NET", in: "Server=db;User Id=app;Password=SECRET;Database=app", want: "Server=db;User Id=app;Password=xxxxx;Database=app"},
 		{name: "Azure AccountKey", in: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=SECRET==;EndpointSuffix=core.windows.net",
@@ -71,6 +83,8 @@ func TestString(t *testing.T) {
 		{name: "mysql, colon slash paren", in: "app:S:E/C(R@ET@tcp(db:3306)/app", want: "app:xxxxx@tcp(db:3306)/app", secrets: []string{"S:E/C(R@ET", "ET", "C(R"}},
 		{name: "mysql, blank in password", in: "open app:SE CRET@tcp(db)/app: refused", want: "open app:xxxxx@tcp(db)/app: refused", secrets: []string{"SE", "CRET"}},
 		{name: "mysql, quote in password", in: `dsn "app:SE'CRET@unix(/run/mysqld.sock)/app"`, want: `dsn "app:xxxxx@unix(/run/mysqld.sock)/app"`, secrets: []string{"SE'CRET", "CRET"}},
+		{name: "mysql, blank and quote in password", in: `ping: app:SECRET "x@tcp(db:3306)/app`, want: "ping: app:xxxxx@tcp(db:3306)/app", secrets: []string{"SECRET", `"x`}},
+		{name: "mysql, = in password", in: "dsn app:SE=CRET@tcp(db)/app", want: "dsn app:xxxxx@tcp(db)/app", secrets: []string{"SE", "CRET"}},
 		{name: "mysql in wrapped error", in: "ping: dial app:SECRET@tcp6([::1]:3306)/app: i/o timeout", want: "ping: dial app:xxxxx@tcp6([::1]:3306)/app: i/o timeout"},
 		{name: "mysql, custom dialer", in: "app:SECRET@cloudsql(project:region:instance)/app", want: "app:xxxxx@cloudsql(project:region:instance)/app"},
 		{name: "mysql URL form", in: "mysql://app:SECRET@tcp(db:3306)/app", want: "mysql://app:xxxxx@tcp(db:3306)/app"},
