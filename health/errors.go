@@ -65,9 +65,15 @@ var (
 // maxMsg bounds a reason kept for reports and logs.
 const maxMsg = 1 << 10
 
-func clip(s string) string {
-	if len(s) > maxMsg {
-		return strings.ToValidUTF8(s[:maxMsg], "") + "…" // not a cut rune
+// redactMsg is the one redaction of every reason the registry logs or
+// serves, whoever made it. It reads the first 16 KiB only: a KiB is kept,
+// and redaction costs about a µs a byte (a second a run for a MiB error).
+func redactMsg(msg string) string { return clip(redact.String(clip(msg, 16*maxMsg)), maxMsg) }
+
+// clip cuts s to at most limit bytes, not inside a rune, marking the cut.
+func clip(s string, limit int) string {
+	if len(s) > limit {
+		return strings.ToValidUTF8(s[:limit], "") + "…"
 	}
 	return s
 }
@@ -116,7 +122,7 @@ func panicFailure(in string, v any) error {
 	if v == nil {
 		return newFailure(in+" called runtime.Goexit", ErrPanic)
 	}
-	return newFailure(in+" panicked: "+redact.String(describePanic(v)), ErrPanic)
+	return newFailure(in+" panicked: "+redactMsg(describePanic(v)), ErrPanic)
 }
 
 // panicFormat bounds the formatting of panic values, user data whose

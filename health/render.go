@@ -183,7 +183,3 @@ func appendDuration(out []byte, d time.Duration) []byte {
 	}
 	return append(strconv.AppendFloat(out, d.Seconds(), 'f', -1, 64), 's')
 }
-
-// redactMsg is the one redaction of every reason the registry logs or
-// serves (credentials in URLs, DSNs and query strings), whoever made it.
-func redactMsg(msg string) string { return clip(redact.String(msg)) }

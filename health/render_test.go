@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -124,6 +125,25 @@ func TestSecretsNeverLeak(t *testing.T) {
 			assert.False(t, leaks(resp.body), "%s leaks: %s", target, resp.body)
 		}
 	})
+}
+
+// TestHugeReasonsAreCut: a megabyte error and a megabyte panic are shown
+// as their first KiB, redacted, valid UTF-8 and marked as cut; the rest is
+// not read (redaction reads the first 16 KiB only).
+func TestHugeReasonsAreCut(t *testing.T) {
+	huge := errSecret.Error() + " " + strings.Repeat("é", 1<<19) // a rune cut at every even offset
+	r := openRegistry(t, health.Options{ShowDetails: func(*http.Request) bool { return true }})
+	mustRegister(t, r, health.Readiness, "db", health.CheckFunc(func(context.Context) error { return errors.New(huge) }))
+	mustRegister(t, r, health.Readiness, "boom", health.CheckFunc(func(context.Context) error { panic(huge) }))
+	body := decodeHealth(t, serveProbes(t, r).get("/readyz"))
+	for _, name := range []string{"db", "boom"} {
+		out := body.only(t, name).Output
+		assert.Contains(t, out, "postgres://app:xxxxx@", name)
+		assert.NotContains(t, out, "hunter2", name)
+		assert.True(t, utf8.ValidString(out), name)
+		assert.True(t, strings.HasSuffix(out, "é…"), "%s: cut and marked: %.200s", name, out[max(0, len(out)-200):])
+		assert.LessOrEqual(t, len(out), 1<<10+len("…"), name)
+	}
 }
 
 func TestShowDetails(t *testing.T) {

@@ -82,7 +82,7 @@ type switchState struct {
 }
 
 func (s *switchBox) set(on bool, reason string, final bool) bool {
-	next := &switchState{off: !on, final: final, reason: clip(reason), since: time.Now()}
+	next := &switchState{off: !on, final: final, reason: clip(reason, maxMsg), since: time.Now()}
 	if next.off {
 		next.err = s.offErr
 		if next.reason != "" {
